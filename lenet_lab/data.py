@@ -1,0 +1,164 @@
+"""The one MNIST DataModule every model trains on.
+
+IDX files -> uint8 tensors (torchvision's reader, once) -> padded, normalized float tensors on the
+training device -> batches by indexing. Splits: the official 10,000 test images are the test
+set; validation is a seeded hold-out from the 60,000 training images.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import lightning.pytorch as pl
+import torch
+import torch.nn.functional as F
+from torchvision.datasets import MNIST
+
+from lenet_lab.batches import EpochPermutation, TensorBatches
+from lenet_lab.errors import DataError
+
+RAW_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+
+# pixel p in [0, 255] -> scale * p / 255 + shift
+NORMALIZATIONS = {
+    "unit": (1.0, 0.0),  # [0, 1]
+    "standard": (1 / 0.3081, -0.1307 / 0.3081),  # MNIST's mean 0.1307 and std 0.3081
+    "lecun": (1.275, -0.1),  # 1998 paper: background -0.1, ink 1.175 (mean ~0, variance ~1)
+}
+
+
+def missing_files(root: str | Path) -> list[str]:
+    raw = Path(root) / "MNIST" / "raw"
+    return [name for name in RAW_FILES if not (raw / name).is_file()]
+
+
+def ensure_mnist(root: str | Path, download: bool) -> None:
+    """Make sure the four IDX files are in `root/MNIST/raw/`, downloading them if allowed."""
+    missing = missing_files(root)
+    if not missing:
+        return
+    reason = "download is off (data.download=false)"
+    if download:
+        try:
+            # torchvision prints every mirror it tries; the one line below says it all.
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                MNIST(str(root), train=True, download=True)
+            return
+        except Exception as error:  # offline: URLError wrapped in RuntimeError
+            reason = f"download failed ({str(error).strip().splitlines()[-1].strip()})"
+    raw = (Path(root) / "MNIST" / "raw").resolve()
+    raise DataError(
+        f"MNIST files missing in {raw}: {', '.join(missing)}; {reason}. "
+        f"Fix: copy the four uncompressed IDX files into that folder, or point data.root "
+        f"(or the LENET_LAB_DATA environment variable) at a folder that has MNIST/raw/."
+    )
+
+
+def load_split(root: str | Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """The uint8 images [N, 28, 28] and int64 labels [N] of the official train or test split."""
+    try:
+        dataset = MNIST(str(root), train=train, download=False)
+    except Exception as error:
+        split = "train" if train else "t10k"
+        raise DataError(f"cannot read the MNIST {split} files in {Path(root) / 'MNIST' / 'raw'}: {error}") from error
+    return dataset.data, dataset.targets
+
+
+def to_inputs(images: torch.Tensor, normalize: str, pad: int) -> torch.Tensor:
+    """uint8 [N, 28, 28] -> float [N, 1, 28 + 2 pad, 28 + 2 pad].
+
+    Padding happens on raw pixels, so the border gets the background value of every scaling.
+    """
+    if normalize not in NORMALIZATIONS:
+        raise DataError(f"unknown data.normalize={normalize!r}; choose one of {', '.join(NORMALIZATIONS)}")
+    x = images.unsqueeze(1)
+    if pad:
+        x = F.pad(x, (pad, pad, pad, pad))
+    scale, shift = NORMALIZATIONS[normalize]
+    return x.float().mul_(scale / 255).add_(shift)
+
+
+class MNISTDataModule(pl.LightningDataModule):
+    def __init__(
+        self,
+        root: str = "data",
+        download: bool = True,
+        val_size: int = 5000,
+        split_seed: int = 0,
+        normalize: str = "standard",
+        pad: int = 0,
+        batch_size: int = 64,
+        eval_batch_size: int = 1000,
+        on_device: bool = True,
+    ):
+        super().__init__()
+        self.root = Path(root).expanduser()
+        self.download = download
+        self.val_size = val_size
+        self.split_seed = split_seed
+        self.normalize = normalize
+        self.pad = pad
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size
+        self.on_device = on_device
+        self.shuffle_seed = 0
+        self.splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def prepare_data(self) -> None:
+        ensure_mnist(self.root, self.download)
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.splits:
+            return
+        ensure_mnist(self.root, download=False)
+        train_images, train_labels = load_split(self.root, train=True)
+        test_images, test_labels = load_split(self.root, train=False)
+        if not 0 <= self.val_size < len(train_labels):
+            raise DataError(f"data.val_size={self.val_size} must be in [0, {len(train_labels) - 1}]")
+
+        # The hold-out depends on split_seed only, so runs with different training seeds are
+        # validated on the same images.
+        order = torch.randperm(len(train_labels), generator=torch.Generator().manual_seed(self.split_seed))
+        val_idx, train_idx = order[: self.val_size], order[self.val_size :]
+        device = self._device()
+
+        def split(images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            return to_inputs(images, self.normalize, self.pad).to(device), labels.to(device)
+
+        self.splits = {
+            "train": split(train_images[train_idx], train_labels[train_idx]),
+            "val": split(train_images[val_idx], train_labels[val_idx]),
+            "test": split(test_images, test_labels),
+        }
+        # Shuffling follows the run's seed (set by seed_everything before this is called).
+        self.shuffle_seed = torch.initial_seed() % 2**31
+
+    def _device(self) -> torch.device:
+        trainer = self.trainer
+        if self.on_device and trainer is not None:
+            return trainer.strategy.root_device
+        return torch.device("cpu")
+
+    def _batches(self, split: str, batch_size: int, shuffle: bool) -> TensorBatches:
+        images, labels = self.splits[split]
+        trainer = self.trainer
+        rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+        sampler = EpochPermutation(len(labels), shuffle, self.shuffle_seed, rank, world)
+        return TensorBatches(images, labels, batch_size, sampler)
+
+    def train_dataloader(self) -> TensorBatches:
+        return self._batches("train", self.batch_size, shuffle=True)
+
+    def val_dataloader(self) -> TensorBatches | list:
+        # An empty list tells Lightning there is nothing to validate (val_size=0, as in 1998).
+        return self._batches("val", self.eval_batch_size, shuffle=False) if self.val_size else []
+
+    def test_dataloader(self) -> TensorBatches:
+        return self._batches("test", self.eval_batch_size, shuffle=False)

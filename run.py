@@ -1,0 +1,36 @@
+"""Train one configuration, or a sweep of them with -m.
+
+    python run.py                                        # LeNet-5, Adam, 10 epochs
+    python run.py model=mlp optimizer=sgd optimizer.lr=0.01 epochs=3
+    python run.py -m model=lenet,resnet18 optimizer=adam,sgd
+"""
+
+from __future__ import annotations
+
+import sys
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from lenet_lab.errors import UserError
+from lenet_lab.train import train
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="config")
+def main(cfg: DictConfig) -> float | None:
+    hydra_cfg = HydraConfig.get()
+    single_run = hydra_cfg.mode == RunMode.RUN
+    label = "" if single_run else f"{hydra_cfg.job.num}:{hydra_cfg.job.override_dirname}"
+    try:
+        metrics = train(cfg, hydra_cfg.runtime.output_dir, interactive=single_run and sys.stdout.isatty(), label=label)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    # What a Hydra sweeper (e.g. Optuna) maximizes; None when nothing was held out (val_size=0).
+    return metrics.get("val/acc")
+
+
+if __name__ == "__main__":
+    main()

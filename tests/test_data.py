@@ -1,0 +1,98 @@
+import pytest
+import torch
+
+from lenet_lab.batches import EpochPermutation, TensorBatches
+from lenet_lab.data import MNISTDataModule, to_inputs
+from lenet_lab.errors import DataError
+from tests.conftest import TINY_TEST, TINY_TRAIN
+
+
+def setup_datamodule(root, **kwargs) -> MNISTDataModule:
+    kwargs.setdefault("val_size", 20)
+    datamodule = MNISTDataModule(root=str(root), download=False, **kwargs)
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    return datamodule
+
+
+def test_splits_hold_out_validation_from_train_and_keep_the_official_test_set(mnist_root):
+    dm = setup_datamodule(mnist_root, val_size=20)
+    sizes = {split: len(labels) for split, (_, labels) in dm.splits.items()}
+    assert sizes == {"train": TINY_TRAIN - 20, "val": 20, "test": TINY_TEST}
+    # Train and validation together are exactly the official training images, none twice.
+    train_and_val = torch.cat([dm.splits["train"][0], dm.splits["val"][0]]).flatten(1)
+    assert len(torch.unique(train_and_val, dim=0)) == TINY_TRAIN
+
+
+def test_validation_split_depends_on_split_seed_only(mnist_root):
+    torch.manual_seed(1)
+    first = setup_datamodule(mnist_root, val_size=20).splits["val"][1]
+    torch.manual_seed(2)  # another training seed: same hold-out
+    same = setup_datamodule(mnist_root, val_size=20).splits["val"][1]
+    other = setup_datamodule(mnist_root, val_size=20, split_seed=5).splits["val"][1]
+    assert torch.equal(first, same)
+    assert not torch.equal(first, other)
+
+
+def test_val_size_zero_trains_on_everything_and_validates_on_nothing(mnist_root):
+    dm = setup_datamodule(mnist_root, val_size=0)
+    assert len(dm.splits["train"][1]) == TINY_TRAIN
+    assert dm.val_dataloader() == []
+
+
+@pytest.mark.parametrize("pad, side", [(0, 28), (2, 32)])
+def test_batches_have_the_requested_shape(mnist_root, pad, side):
+    dm = setup_datamodule(mnist_root, pad=pad, batch_size=16)
+    images, labels = next(iter(dm.train_dataloader()))
+    assert images.shape == (16, 1, side, side) and images.dtype == torch.float32
+    assert labels.shape == (16,) and labels.dtype == torch.int64
+    assert len(dm.test_dataloader()) == 1  # eval batches of 1000
+
+
+@pytest.mark.parametrize(
+    "normalize, background, ink",
+    [("unit", 0.0, 1.0), ("standard", -0.1307 / 0.3081, (1 - 0.1307) / 0.3081), ("lecun", -0.1, 1.175)],
+)
+def test_normalizations_map_background_and_ink(normalize, background, ink):
+    images = torch.tensor([[[0, 255], [255, 0]]], dtype=torch.uint8)
+    x = to_inputs(images, normalize, pad=1)
+    assert x.shape == (1, 1, 4, 4)
+    # The padded border is background too, whatever the scaling.
+    assert torch.allclose(x[0, 0, 0], torch.full((4,), background))
+    assert x[0, 0, 1, 2].item() == pytest.approx(ink)
+    assert x[0, 0, 1, 1].item() == pytest.approx(background)
+
+
+def test_unknown_normalization_is_a_data_error():
+    with pytest.raises(DataError, match="lecun"):
+        to_inputs(torch.zeros(1, 28, 28, dtype=torch.uint8), "zscore", pad=0)
+
+
+def test_missing_files_say_where_what_and_how_to_fix(tmp_path):
+    (tmp_path / "MNIST" / "raw").mkdir(parents=True)
+    (tmp_path / "MNIST" / "raw" / "train-images-idx3-ubyte").write_bytes(b"")
+    with pytest.raises(DataError) as error:
+        MNISTDataModule(root=str(tmp_path), download=False).prepare_data()
+    message = str(error.value)
+    assert str((tmp_path / "MNIST" / "raw").resolve()) in message
+    assert "train-labels-idx1-ubyte" in message and "t10k-images-idx3-ubyte" in message
+    assert "train-images-idx3-ubyte," not in message  # that one is there
+    assert "data.root" in message and "LENET_LAB_DATA" in message
+    assert "\n" not in message
+
+
+def test_every_example_once_per_epoch_in_a_seeded_order():
+    sampler = EpochPermutation(10, shuffle=True, seed=3)
+    batches = TensorBatches(torch.arange(10.0), torch.arange(10), batch_size=4, sampler=sampler)
+    assert len(batches) == 3
+    epoch0 = torch.cat([labels for _, labels in batches])
+    assert sorted(epoch0.tolist()) == list(range(10))
+    assert torch.equal(epoch0, torch.cat([labels for _, labels in batches]))  # same epoch, same order
+    sampler.set_epoch(1)
+    assert not torch.equal(epoch0, torch.cat([labels for _, labels in batches]))
+
+
+def test_devices_get_equal_disjoint_shares():
+    shares = [EpochPermutation(10, shuffle=True, seed=0, rank=r, world_size=3).indices() for r in range(3)]
+    assert [len(s) for s in shares] == [4, 4, 4]  # padded by wrapping around, as DistributedSampler
+    assert set(torch.cat(shares).tolist()) == set(range(10))

@@ -1,0 +1,48 @@
+import pytest
+import torch
+from hydra.utils import instantiate
+
+from lenet_lab.models.lenet import LeNet5
+
+# reference.md's parameter counts; the test builds each model from its config file, as run.py does.
+PARAMS = {
+    "lenet": 61_706,
+    "lenet_keras": 51_902,
+    "lenet_classic": 61_706,
+    "mlp": 104_938,
+    "resnet18": 11_175_370,
+}
+
+
+def trainable(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+@pytest.mark.parametrize("name", PARAMS)
+def test_model_config_builds_the_published_network(compose_config, name):
+    cfg = compose_config(f"model={name}")
+    model = instantiate(cfg.model)
+    assert trainable(model) == PARAMS[name]
+    side = 28 + 2 * cfg.data.pad  # the input the config's data settings produce
+    assert model(torch.randn(3, 1, side, side)).shape == (3, 10)
+
+
+def test_lenet_options_change_the_layers():
+    classic = LeNet5(activation="sigmoid", pool="avg")
+    kinds = {type(m).__name__ for m in classic.modules()}
+    assert {"Sigmoid", "AvgPool2d"} <= kinds and not {"ReLU", "MaxPool2d"} & kinds
+    with pytest.raises(ValueError, match="relu"):
+        LeNet5(activation="gelu")
+
+
+def test_resnet_small_stem_keeps_resolution(compose_config):
+    cfg = compose_config("model=resnet18", "model.stem=small")
+    model = instantiate(cfg.model)
+    assert model.conv1.kernel_size == (3, 3) and model.conv1.stride == (1, 1)
+    assert isinstance(model.maxpool, torch.nn.Identity)
+    assert model(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_mlp_hidden_sizes_are_configurable(compose_config):
+    model = instantiate(compose_config("model=mlp", "model.hidden=[64]").model)
+    assert trainable(model) == 784 * 64 + 64 + 64 * 10 + 10

@@ -1,0 +1,45 @@
+"""run.py as a user runs it: a real subprocess, a real Hydra multirun, on tiny data."""
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import PROJECT
+
+
+def run(*args, cwd, env_extra=None):
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([sys.executable, str(PROJECT / "run.py"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_multirun_sweep_leaves_one_job_dir_per_combination(mnist_root, tmp_path):
+    sweep = tmp_path / "sweep"
+    result = run(
+        "-m", "model=lenet,resnet18", "optimizer=adam,sgd", "epochs=1", "data.val_size=20",
+        f"hydra.sweep.dir={sweep}",
+        cwd=tmp_path, env_extra={"LENET_LAB_DATA": str(mnist_root)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = sorted(p for p in sweep.iterdir() if p.is_dir())
+    assert len(jobs) == 4
+    combos = set()
+    for job in jobs:
+        metrics = json.loads((job / "metrics.json").read_text())
+        assert metrics["status"] == "completed" and metrics["epochs"] == 1
+        assert list(job.glob("events.out.tfevents.*")), job
+        overrides = (job / ".hydra" / "overrides.yaml").read_text()
+        combos.add((metrics["num_params"], "optimizer=adam" in overrides))
+    assert combos == {(61_706, True), (61_706, False), (11_175_370, True), (11_175_370, False)}
+    # A sweep prints one line per epoch per job, not a progress bar.
+    epoch_lines = [line for line in result.stdout.splitlines() if "epoch 1/1" in line]
+    assert len(epoch_lines) == 4, result.stdout
+
+
+def test_missing_data_is_one_line_and_exit_code_2(tmp_path):
+    result = run("data.download=false", f"data.root={tmp_path / 'nowhere'}", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "MNIST files missing" in lines[0] and "LENET_LAB_DATA" in lines[0]
+    assert "Traceback" not in result.stdout + result.stderr

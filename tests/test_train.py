@@ -1,0 +1,88 @@
+"""One job end to end on tiny data: training, the job's files, what TensorBoard will show."""
+
+import json
+
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.plugins.hparams import plugin_data_pb2
+
+from lenet_lab.train import train
+
+EPOCHS = 2
+
+
+def scalars(job_dir) -> dict[str, list[tuple[int, float]]]:
+    values = {}
+    for event_file in sorted(job_dir.glob("events.out.tfevents.*")):
+        events = EventAccumulator(str(event_file), size_guidance={"scalars": 0})
+        events.Reload()
+        for tag in events.Tags()["scalars"]:
+            values.setdefault(tag, []).extend((e.step, e.value) for e in events.Scalars(tag))
+    return values
+
+
+@pytest.fixture(scope="module")
+def finished_job(tmp_path_factory, mnist_root):
+    from hydra import compose, initialize_config_dir
+
+    from tests.conftest import PROJECT
+
+    with initialize_config_dir(config_dir=str(PROJECT / "conf"), version_base="1.3"):
+        cfg = compose("config", overrides=[f"data.root={mnist_root}", "data.val_size=20", "data.batch_size=16", f"epochs={EPOCHS}", "optimizer.lr=0.01"])
+    job_dir = tmp_path_factory.mktemp("job")
+    metrics = train(cfg, job_dir)
+    return job_dir, metrics
+
+
+def test_metrics_json_is_the_jobs_result(finished_job):
+    job_dir, returned = finished_job
+    written = json.loads((job_dir / "metrics.json").read_text())
+    assert written == pytest.approx(returned)
+    assert written["status"] == "completed"
+    assert written["epochs"] == EPOCHS
+    assert written["num_params"] == 61_706
+    assert written["train_time_s"] > 0
+    for name in ("train/acc", "val/acc", "test/acc"):
+        assert 0.0 <= written[name] <= 1.0
+    assert written["test/loss"] > 0
+    # The synthetic digits are easy: two epochs learn them, so the numbers are real, not defaults.
+    assert written["test/acc"] > 0.5
+
+
+def test_tensorboard_has_every_epoch_of_every_metric(finished_job):
+    job_dir, metrics = finished_job
+    logged = scalars(job_dir)
+    for tag in ("train/loss", "train/acc", "val/loss", "val/acc", "lr"):
+        assert len(logged[tag]) == EPOCHS, tag
+    assert [value for _, value in logged["lr"]] == pytest.approx([0.01] * EPOCHS)
+    assert len(logged["test/acc"]) == 1
+    assert logged["test/acc"][0][1] == pytest.approx(metrics["test/acc"])
+    assert logged["val/acc"][-1][1] == pytest.approx(metrics["val/acc"])
+
+
+def test_hparams_tab_lists_config_and_final_metrics(finished_job):
+    job_dir, _ = finished_job
+    found = {}
+    for event_file in job_dir.glob("events.out.tfevents.*"):
+        events = EventAccumulator(str(event_file))
+        events.Reload()
+        try:
+            found.update(events.PluginTagToContent("hparams"))
+        except KeyError:  # this event file holds scalars only
+            pass
+    assert "_hparams_/experiment" in found and "_hparams_/session_start_info" in found
+    start = plugin_data_pb2.HParamsPluginData.FromString(found["_hparams_/session_start_info"]).session_start_info
+    assert start.hparams["optimizer.lr"].number_value == pytest.approx(0.01)
+    assert start.hparams["model._target_"].string_value == "lenet_lab.models.lenet.LeNet5"
+    experiment = plugin_data_pb2.HParamsPluginData.FromString(found["_hparams_/experiment"]).experiment
+    assert {m.name.tag for m in experiment.metric_infos} >= {"test/acc", "val/acc", "train/acc"}
+
+
+def test_one_checkpoint_carrying_its_config(finished_job):
+    job_dir, _ = finished_job
+    checkpoints = list(job_dir.rglob("*.ckpt"))
+    assert [c.name for c in checkpoints] == ["last.ckpt"]
+    checkpoint = torch.load(checkpoints[0], map_location="cpu", weights_only=True)
+    assert checkpoint["config"]["model"]["_target_"] == "lenet_lab.models.lenet.LeNet5"
+    assert checkpoint["epoch"] == EPOCHS - 1
