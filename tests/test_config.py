@@ -76,7 +76,12 @@ def test_documented_command_lines_compose(compose_config, overrides):
     assert trainer_kwargs["max_epochs"] == cfg.epochs
     for override in overrides:
         key, value = override.lstrip("+").split("=")
-        assert str(OmegaConf.select(cfg, key)) == value
+        selected = OmegaConf.select(cfg, key)
+        if OmegaConf.is_config(selected):  # a group choice, e.g. model=mlp: that file's object
+            option = OmegaConf.load(PROJECT / "conf" / key / f"{value}.yaml")
+            assert selected._target_ == option.get(key, option)._target_
+        else:
+            assert str(selected) == value
 
 
 def test_models_set_the_padding_they_need(compose_config):

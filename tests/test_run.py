@@ -34,6 +34,29 @@ def test_multirun_sweep_leaves_one_job_dir_per_combination(mnist_root, tmp_path)
     # A sweep prints one line per epoch per job, not a progress bar.
     epoch_lines = [line for line in result.stdout.splitlines() if "epoch 1/1" in line]
     assert len(epoch_lines) == 4, result.stdout
+    # ...and ends with its comparison table, aggregated into the sweep folder.
+    assert (sweep / "results.csv").is_file() and (sweep / "results.md").is_file()
+    assert "| model" in result.stdout and "| optimizer" in result.stdout
+
+
+def test_a_failing_job_does_not_sink_the_sweep(mnist_root, tmp_path):
+    sweep = tmp_path / "sweep"
+    result = run(
+        "-m", "model=mlp", "model.activation=relu,gelu,tanh", "epochs=1", "data.val_size=20",
+        f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false",
+        cwd=tmp_path, env_extra={"LENET_LAB_DATA": str(mnist_root)},
+    )  # fmt: skip
+    assert result.returncode == 1
+    statuses = {}
+    for job in sweep.glob("*_*"):
+        metrics = json.loads((job / "metrics.json").read_text())
+        statuses[job.name.split("_")[0]] = metrics["status"]
+        if metrics["status"] == "failed":
+            assert "gelu" in metrics["error"]
+    assert statuses == {"0": "completed", "1": "failed", "2": "completed"}  # the job after it still ran
+    assert "did not complete" in result.stderr
+    results = (sweep / "results.csv").read_text()
+    assert "failed" in results
 
 
 def test_missing_data_is_one_line_and_exit_code_2(tmp_path):

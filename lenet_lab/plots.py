@@ -1,0 +1,71 @@
+"""Sweep tables -> PNG figures a person would rather look at than the CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display on clusters and CI
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+
+def group_labels(summary: pd.DataFrame, group_by: list[str]) -> pd.Series:
+    if not group_by:
+        return pd.Series("all jobs", index=summary.index)
+    return summary[group_by].astype(str).apply(lambda row: ", ".join(f"{k}={v}" for k, v in row.items()), axis=1)
+
+
+def plot_curves(summary: pd.DataFrame, curves: pd.DataFrame, labels: pd.Series, path: Path) -> None:
+    """Validation accuracy and training loss against epoch: one line per group, mean over its jobs."""
+    panels = [("val/acc", "validation accuracy (%)", 100), ("train/loss", "training loss", 1)]
+    panels = [p for p in panels if (curves.tag == p[0]).any()]
+    if not panels:
+        return
+    label_of = dict(zip(summary.job, labels))
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 4.5), squeeze=False)
+    for ax, (tag, title, scale) in zip(axes[0], panels):
+        data = curves[curves.tag == tag].assign(group=lambda d: d.job.map(label_of))
+        for group, rows in data.groupby("group", sort=False):
+            mean = rows.groupby("epoch").value.mean() * scale
+            ax.plot(mean.index.astype(int), mean.values, marker="o", markersize=3, label=group)
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel(title)
+        ax.set_title(title + " by epoch")
+        ax.grid(alpha=0.3)
+        if tag == "train/loss":
+            ax.set_yscale("log")
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_bars(summary: pd.DataFrame, labels: pd.Series, column: str, ylabel: str, scale: float, path: Path) -> None:
+    """A bar per group: mean over its completed jobs, error bar one standard deviation."""
+    done = summary.status == "completed"
+    stats = (summary[done][column] * scale).groupby(labels[done], sort=False).agg(["mean", "std"]).sort_values("mean")
+    if stats.empty or stats["mean"].isna().all():
+        return
+    fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(stats) + 2), 4.5))
+    bars = ax.bar(range(len(stats)), stats["mean"], yerr=stats["std"].fillna(0), capsize=4, color="tab:blue", alpha=0.8)
+    ax.bar_label(bars, labels=[f"{m:.2f}" if scale == 100 else f"{m:.0f}" for m in stats["mean"]], padding=2, fontsize=8)
+    ax.set_xticks(range(len(stats)), stats.index, rotation=20, ha="right", fontsize=8)
+    ax.set_ylabel(ylabel)
+    if scale == 100:  # accuracies live near the top: start where the differences show
+        low = stats["mean"].min() - 3 * stats["std"].fillna(0).max() - 1
+        ax.set_ylim(max(0, low), 100)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_sweep(summary: pd.DataFrame, curves: pd.DataFrame, group_by: list[str], out: Path) -> None:
+    labels = group_labels(summary, group_by)
+    plot_curves(summary, curves, labels, out / "curves.png")
+    plot_bars(summary, labels, "test/acc", "test accuracy (%)", 100, out / "test_acc.png")
+    plot_bars(summary, labels, "train_time_s", "training time (s)", 1, out / "train_time.png")

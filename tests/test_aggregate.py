@@ -1,0 +1,117 @@
+"""Aggregation over event files and job folders the tests write themselves: no training."""
+
+import json
+import math
+
+import pandas as pd
+import pytest
+import yaml
+from torch.utils.tensorboard import SummaryWriter
+
+from lenet_lab.aggregate import aggregate, main
+from lenet_lab.results import write_metrics
+
+
+def fake_job(path, overrides, val_accs, test_acc, status="completed", seed_offset=0.0, train_time=10.0):
+    """A job folder as run.py leaves it: .hydra/overrides.yaml, event file, metrics.json."""
+    (path / ".hydra").mkdir(parents=True)
+    (path / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+    (path / ".hydra" / "config.yaml").write_text("seed: 1\n")
+    writer = SummaryWriter(str(path))
+    for epoch, acc in enumerate(val_accs):
+        step = 10 * (epoch + 1) - 1
+        writer.add_scalar("epoch", epoch, step)
+        writer.add_scalar("val/acc", acc, step)
+        writer.add_scalar("train/loss", 1.0 / (epoch + 1), step)
+        writer.add_scalar("train/acc", acc - 0.01, step)
+    writer.close()
+    if status is not None:
+        metrics = {"status": status, "epochs": len(val_accs), "num_params": 100, "train_time_s": train_time}
+        if status == "completed":
+            metrics.update({"train/acc": val_accs[-1] - 0.01, "val/acc": val_accs[-1], "test/acc": test_acc, "test/loss": 0.1})
+        else:
+            metrics["error"] = "RuntimeError: boom"
+        write_metrics(path, metrics)
+    return path
+
+
+@pytest.fixture
+def sweep(tmp_path):
+    """model in {a, b} x seed in {1, 2}, written with known numbers."""
+    root = tmp_path / "sweep"
+    fake_job(root / "0_model=a,seed=1", ["model=a", "seed=1", "epochs=3"], [0.90, 0.95, 0.93], 0.94, train_time=10)
+    fake_job(root / "1_model=a,seed=2", ["model=a", "seed=2", "epochs=3"], [0.91, 0.92, 0.96], 0.96, train_time=12)
+    fake_job(root / "2_model=b,seed=1", ["model=b", "seed=1", "epochs=3"], [0.97, 0.98, 0.99], 0.99, train_time=30)
+    fake_job(root / "3_model=b,seed=2", ["model=b", "seed=2", "epochs=3"], [0.97, 0.98, 0.97], 0.97, train_time=34)
+    return root
+
+
+def test_summary_holds_what_was_written(sweep):
+    summary = aggregate([sweep], plots=False)["summary"].set_index("job")
+    row = summary.loc["0_model=a,seed=1"]
+    assert row["model"] == "a" and row["seed"] == 1 and row["epochs"] == 3 and row["epochs_completed"] == 3
+    assert row["test/acc"] == pytest.approx(0.94)
+    assert row["val/acc"] == pytest.approx(0.93)
+    assert row["best_val/acc"] == pytest.approx(0.95) and row["best_val/epoch"] == 2
+    assert row["status"] == "completed" and row["num_params"] == 100
+
+
+def test_comparison_groups_over_seeds(sweep):
+    comparison = aggregate([sweep], plots=False)["comparison"].set_index("model")
+    assert list(comparison.index) == ["b", "a"]  # best test accuracy first
+    assert comparison.loc["a", "n"] == 2
+    assert comparison.loc["a", "test/acc mean"] == pytest.approx(0.95)
+    assert comparison.loc["a", "test/acc std"] == pytest.approx(math.sqrt(2) * 0.01)  # sample std of 0.94, 0.96
+    assert comparison.loc["b", "train_time_s mean"] == pytest.approx(32)
+
+
+def test_files_written_and_curves_complete(sweep):
+    aggregate([sweep], plots=True)
+    for name in ("results.csv", "results.md", "curves.csv", "comparison.csv", "curves.png", "test_acc.png", "train_time.png"):
+        assert (sweep / name).is_file(), name
+    curves = pd.read_csv(sweep / "curves.csv")
+    val = curves[(curves.job == "1_model=a,seed=2") & (curves.tag == "val/acc")]
+    assert list(val.epoch) == [1, 2, 3] and list(val.value.round(2)) == [0.91, 0.92, 0.96]
+    results = pd.read_csv(sweep / "results.csv")
+    assert len(results) == 4 and results["test/acc"].max() == pytest.approx(0.99)  # full precision
+    markdown = (sweep / "results.md").read_text()
+    assert "98.00 ± 1.41" in markdown  # model b: 99 and 97 in %
+
+
+def test_failed_running_and_corrupt_jobs_are_reported_not_fatal(sweep):
+    fake_job(sweep / "4_model=c,seed=1", ["model=c", "seed=1", "epochs=3"], [0.5], None, status="failed")
+    fake_job(sweep / "5_model=c,seed=2", ["model=c", "seed=2", "epochs=3"], [0.6, 0.7], None, status=None)
+    corrupt = sweep / "1_model=a,seed=2"
+    event_file = next(corrupt.glob("events.out.tfevents.*"))
+    event_file.write_bytes(event_file.read_bytes()[:-9])  # a job killed mid-write
+    with pytest.warns(UserWarning) as caught:
+        result = aggregate([sweep], plots=True)
+    assert any("truncated or corrupt" in str(w.message) and "1_model=a,seed=2" in str(w.message) for w in caught)
+    summary = result["summary"].set_index("job")
+    assert summary.loc["4_model=c,seed=1", "status"] == "failed"
+    assert summary.loc["4_model=c,seed=1", "error"] == "RuntimeError: boom"
+    assert summary.loc["5_model=c,seed=2", "status"] == "running"
+    assert summary.loc["5_model=c,seed=2", "val/acc"] == pytest.approx(0.7)  # its partial curve
+    comparison = result["comparison"].set_index("model")
+    assert comparison.loc["c", "n"] == 0 and comparison.loc["c", "not_completed"] == 2
+    assert "failed" in (sweep / "results.md").read_text()
+
+
+def test_a_folder_above_many_sweeps_and_explicit_grouping(tmp_path):
+    for sweep_name in ("first", "second"):
+        fake_job(tmp_path / sweep_name / "0_optimizer.lr=0.1", ["optimizer.lr=0.1"], [0.8], 0.8)
+        fake_job(tmp_path / sweep_name / "1_optimizer.lr=0.01", ["optimizer.lr=0.01"], [0.9], 0.9)
+    result = aggregate([tmp_path], group_by=["optimizer.lr"], metrics=["test/acc"], formats=("csv",), plots=False)
+    assert len(result["summary"]) == 4
+    comparison = result["comparison"]
+    assert list(comparison["optimizer.lr"]) == ["0.01", "0.1"] and list(comparison["n"]) == [2, 2]
+    assert not (tmp_path / "results.md").exists()
+
+
+def test_cli_prints_the_table_and_rejects_bad_input(sweep, tmp_path, capsys):
+    assert main([str(sweep), "--no-plots", "--metrics", "test/acc"]) == 0
+    out = capsys.readouterr().out
+    assert "| model" in out and "98.00 ± 1.41" in out
+    assert main([str(tmp_path / "missing")]) == 2
+    assert main([str(sweep), "--group-by", "optimizer"]) == 2
+    assert "unknown group-by key" in capsys.readouterr().err
