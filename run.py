@@ -8,21 +8,26 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
 
-from lenet_lab.errors import UserError
+from lenet_lab.errors import UserError, one_line
 from lenet_lab.results import write_metrics
 from lenet_lab.train import train
 
 log = logging.getLogger("lenet_lab")
 
 
-@hydra.main(version_base="1.3", config_path="conf", config_name="config")
+# An absolute path: Hydra would read a relative one as a Python package when run.py is imported (tests).
+@hydra.main(version_base="1.3", config_path=str(Path(__file__).resolve().parent / "conf"), config_name="config")
 def main(cfg: DictConfig) -> float | None:
     hydra_cfg = HydraConfig.get()
     job_dir = hydra_cfg.runtime.output_dir
@@ -31,12 +36,14 @@ def main(cfg: DictConfig) -> float | None:
     try:
         metrics = train(cfg, job_dir, interactive=single_run and sys.stdout.isatty(), label=label)
     except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
-    except Exception as error:
-        # Record the failure where aggregation looks for it. In a sweep, carry on with the other
-        # jobs (the traceback is in this job's run.log; the sweep's summary lists the failure).
-        write_metrics(job_dir, {"status": "failed", "error": f"{type(error).__name__}: {error}"})
+        print(f"error: {label + ': ' if label else ''}{error}", file=sys.stderr, flush=True)
+        if single_run:
+            sys.exit(2)
+        write_metrics(job_dir, {"status": "failed", "error": str(error)})
+        return None
+    except Exception:
+        # train() recorded the failure in metrics.json. A sweep carries on with its other jobs
+        # (the traceback is in this job's run.log) and reports the failure when it ends.
         if single_run:
             raise
         log.exception("job %s failed", label)
@@ -45,5 +52,16 @@ def main(cfg: DictConfig) -> float | None:
     return metrics.get("val/acc")
 
 
+def cli() -> None:
+    # Let Hydra raise its config errors instead of printing them with advice about stack traces:
+    # a mistyped key or an unknown option is one line and exit code 2, like every other bad input.
+    os.environ.setdefault("HYDRA_FULL_ERROR", "1")
+    try:
+        main()
+    except (HydraException, OmegaConfBaseException) as error:
+        print(f"error: {one_line(error)}", file=sys.stderr)
+        sys.exit(2)
+
+
 if __name__ == "__main__":
-    main()
+    cli()

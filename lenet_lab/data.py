@@ -8,7 +8,9 @@ set; validation is a seeded hold-out from the 60,000 training images.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
+import math
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -18,20 +20,38 @@ from torchvision.datasets import MNIST
 
 from lenet_lab.batches import EpochPermutation, TensorBatches
 from lenet_lab.errors import DataError
+from lenet_lab.pixels import NORMALIZATIONS
 
-RAW_FILES = (
-    "train-images-idx3-ubyte",
-    "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte",
-    "t10k-labels-idx1-ubyte",
-)
-
-# pixel p in [0, 255] -> scale * p / 255 + shift
-NORMALIZATIONS = {
-    "unit": (1.0, 0.0),  # [0, 1]
-    "standard": (1 / 0.3081, -0.1307 / 0.3081),  # MNIST's mean 0.1307 and std 0.3081
-    "lecun": (1.275, -0.1),  # 1998 paper: background -0.1, ink 1.175 (mean ~0, variance ~1)
+# name -> (IDX magic number, published MD5 of the uncompressed original)
+RAW_FILES = {
+    "train-images-idx3-ubyte": (2051, "6bbc9ace898e44ae57da46a324031adb"),
+    "train-labels-idx1-ubyte": (2049, "a25bea736e30d166cdddb491f175f624"),
+    "t10k-images-idx3-ubyte": (2051, "2646ac647ad5339dbf082846283269ea"),
+    "t10k-labels-idx1-ubyte": (2049, "27ae3e4e09519cfbb04c329615203637"),
 }
+OFFICIAL_COUNTS = (60_000, 10_000)
+
+
+def check_idx(path: Path) -> None:
+    """Raise DataError if `path` is not the IDX file its name promises.
+
+    The header must carry the right magic number and describe exactly the bytes that follow. A
+    file the size of the official set must also match its published MD5 (smaller sets, like the
+    tests' own, can't be checked that way).
+    """
+    magic, published_md5 = RAW_FILES[path.name]
+    data = path.read_bytes()
+    fix = "replace it with the original MNIST file (README.md, section Data)"
+    if len(data) < 8 or int.from_bytes(data[:4], "big") != magic:
+        found = int.from_bytes(data[:4], "big") if len(data) >= 4 else "none"
+        raise DataError(f"{path} is not an MNIST IDX file: magic number {found}, expected {magic}; {fix}")
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    expected = 4 + 4 * ndim + math.prod(dims)
+    if len(data) != expected:
+        raise DataError(f"{path} is {len(data)} bytes but its header ({'x'.join(map(str, dims))}) says {expected}: truncated or corrupt; {fix}")
+    if dims[0] in OFFICIAL_COUNTS and hashlib.md5(data).hexdigest() != published_md5:
+        raise DataError(f"{path} has MD5 {hashlib.md5(data).hexdigest()}, not the published {published_md5}: modified or corrupt; {fix}")
 
 
 def missing_files(root: str | Path) -> list[str]:
@@ -39,10 +59,17 @@ def missing_files(root: str | Path) -> list[str]:
     return [name for name in RAW_FILES if not (raw / name).is_file()]
 
 
+def check_files(root: str | Path) -> None:
+    raw = Path(root) / "MNIST" / "raw"
+    for name in RAW_FILES:
+        check_idx(raw / name)
+
+
 def ensure_mnist(root: str | Path, download: bool) -> None:
     """Make sure the four IDX files are in `root/MNIST/raw/`, downloading them if allowed."""
     missing = missing_files(root)
     if not missing:
+        check_files(root)
         return
     reason = "download is off (data.download=false)"
     if download:
@@ -50,6 +77,7 @@ def ensure_mnist(root: str | Path, download: bool) -> None:
             # torchvision prints every mirror it tries; the one line below says it all.
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                 MNIST(str(root), train=True, download=True)
+            check_files(root)
             return
         except Exception as error:  # offline: URLError wrapped in RuntimeError
             reason = f"download failed ({str(error).strip().splitlines()[-1].strip()})"
@@ -117,7 +145,7 @@ class MNISTDataModule(pl.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.splits:
             return
-        ensure_mnist(self.root, download=False)
+        ensure_mnist(self.root, download=False)  # also checks headers, sizes and checksums
         train_images, train_labels = load_split(self.root, train=True)
         test_images, test_labels = load_split(self.root, train=False)
         if not 0 <= self.val_size < len(train_labels):

@@ -11,3 +11,32 @@ class UserError(Exception):
 
 class DataError(UserError):
     """The MNIST files are missing, unreadable or not what they claim to be."""
+
+
+def one_line(error: BaseException) -> str:
+    """`error` and the error that caused it (Hydra wraps OmegaConf's), each as one line."""
+    text = _flatten(error)
+    cause = error.__cause__
+    if cause is not None and _flatten(cause) and _flatten(cause) not in text:
+        text = f"{text} ({_flatten(cause)})"
+    return text
+
+
+def _flatten(error: BaseException) -> str:
+    """A multi-line library message (Hydra's, OmegaConf's) as one readable line.
+
+    Drops the lines that point into config internals (full_key, object_type, search paths)
+    and the advice about HYDRA_FULL_ERROR; keeps what was wrong and what the options are.
+    """
+    lines, skipping = [], False
+    for raw in str(error).splitlines():
+        line = raw.strip()
+        if line.startswith("Config search path"):
+            skipping = True
+        elif not raw.startswith(("\t", " ")):
+            skipping = False
+        if not line or skipping or line.startswith(("full_key:", "object_type=", "reference_type=", "Set the environment variable")):
+            continue
+        lines.append(line)
+    text = " ".join(lines)
+    return text.replace(": ", ": ", 1).replace("Available options in", "; available options in")

@@ -1,7 +1,7 @@
-"""Hydra callback: when a multirun ends, aggregate its jobs into the sweep folder.
+"""Hydra callback around a multirun: check every job's config first, aggregate the results last.
 
 Jobs that fail record it in their metrics.json and return (see run.py), so the sweep always
-reaches this point; here it is reported, and the sweep exits non-zero if any job failed.
+reaches its end; the failures are reported there, and the sweep exits non-zero.
 """
 
 from __future__ import annotations
@@ -9,15 +9,50 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from lenet_lab.aggregate import aggregate
+from lenet_lab.errors import UserError
+
+BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
+NOT_A_RESULT = ("failed", "interrupted", "running", "unknown")  # statuses that make the sweep exit non-zero
+
+
+def basic_sweep_jobs(config: DictConfig) -> list[list[str]]:
+    """The override lists of the jobs the basic sweeper will launch (others choose theirs as they go)."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+
+    params = OmegaConf.select(config, "hydra.sweeper.params") or {}
+    arguments = [f"{key}={value}" for key, value in params.items()]
+    arguments += OmegaConf.to_container(config.hydra.overrides.task)
+    overrides = OverridesParser.create().parse_overrides(arguments)
+    return [job for batch in BasicSweeper.split_arguments(overrides, None) for job in batch]
 
 
 class AggregateSweep(Callback):
-    def __init__(self, plots: bool = True):
+    def __init__(self, plots: bool = True, validate_first: bool = True):
         self.plots = plots
+        self.validate_first = validate_first
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        """Hydra checks every job's keys and types before the first starts; this adds the value checks."""
+        if not self.validate_first or config.hydra.sweeper._target_ != BASIC_SWEEPER:
+            return
+        from lenet_lab.train import build  # Lightning is imported once a sweep really starts
+
+        loader = GlobalHydra.instance().config_loader()
+        for number, overrides in enumerate(basic_sweep_jobs(config)):
+            job_config = loader.load_sweep_config(config, overrides)
+            with read_write(job_config), open_dict(job_config):
+                del job_config["hydra"]  # a job's own config has no hydra node
+            try:
+                build(job_config)
+            except UserError as error:
+                print(f"error: job {number} ({' '.join(overrides)}): {error}", file=sys.stderr)
+                sys.exit(2)
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
@@ -28,7 +63,7 @@ class AggregateSweep(Callback):
             return
         print(f"\n{result['markdown']}\n\nresults: {sweep_dir / 'results.md'}", flush=True)
         summary = result["summary"]
-        failed = summary[summary.status != "completed"]
+        failed = summary[summary.status.isin(NOT_A_RESULT)]
         if len(failed):
             for row in failed.itertuples():
                 print(f"job {row.job}: {row.status} {row.error}".rstrip(), file=sys.stderr)

@@ -11,27 +11,39 @@ import warnings
 from pathlib import Path
 
 import lightning.pytorch as pl
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.utilities.exceptions import MisconfigurationException
 from omegaconf import DictConfig, OmegaConf
 
+from lenet_lab.divergence import DivergenceGuard, Diverged
 from lenet_lab.epoch_line import EpochLine
+from lenet_lab.errors import UserError, one_line
 from lenet_lab.hparams import write_hparams
 from lenet_lab.module import Classifier
-from lenet_lab.results import write_metrics
+from lenet_lab.results import read_metrics, write_metrics
+from lenet_lab.schema import validate
 
 # Lightning calls a torch API that torch has deprecated; nothing a user can act on.
 warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")
 # Metrics are logged per epoch only, so the per-step logging interval doesn't matter.
 warnings.filterwarnings("ignore", message=r".*smaller than the logging interval")
+# A resumed job writes its checkpoint where the last one is: expected, not a mistake.
+warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
 
+CHECKPOINT = Path("checkpoints") / "last.ckpt"  # the job's only checkpoint, overwritten every epoch
 FINAL_METRICS = ("train/loss", "train/acc", "val/loss", "val/acc", "test/loss", "test/acc")
 
 
 def build_trainer(cfg: DictConfig, job_dir: Path, interactive: bool, label: str) -> pl.Trainer:
     logger = instantiate(cfg.logger, save_dir=str(job_dir))
     # At most one checkpoint per job, the last one: a sweep of ResNets must not fill the disk.
-    callbacks = [ModelCheckpoint(dirpath=job_dir / "checkpoints", filename="last", save_top_k=1, enable_version_counter=False)]
+    checkpoint = job_dir / CHECKPOINT
+    callbacks = [
+        ModelCheckpoint(dirpath=checkpoint.parent, filename=checkpoint.stem, save_top_k=1, enable_version_counter=False),
+        DivergenceGuard(),
+    ]
     progress_bar = cfg.trainer.get("enable_progress_bar")
     progress_bar = interactive if progress_bar is None else progress_bar
     if not progress_bar:
@@ -47,39 +59,83 @@ def build_trainer(cfg: DictConfig, job_dir: Path, interactive: bool, label: str)
     )
 
 
+def build(cfg: DictConfig) -> tuple[pl.LightningDataModule, Classifier]:
+    """Config -> DataModule and LightningModule. Bad values fail here, before any data is read.
+
+    The optimizer and scheduler are built once too, so that a wrong keyword for them (`++optimizer.momentum=0.9`
+    with Adam) is reported now, not when Lightning builds them after loading the data.
+    """
+    validate(cfg)
+    try:
+        datamodule = instantiate(cfg.data)
+        module = Classifier(
+            instantiate(cfg.model),
+            optimizer=instantiate(cfg.optimizer),
+            lr_scheduler=instantiate(cfg.lr_scheduler) if cfg.get("lr_scheduler") else None,
+            config=OmegaConf.to_container(cfg, resolve=True),
+        )
+        module.configure_optimizers()
+    except (InstantiationException, TypeError, ValueError) as error:
+        raise UserError(f"bad config: {one_line(error)}") from error
+    return datamodule, module
+
+
 def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label: str = "") -> dict:
-    """Train, validate every epoch, test on the official test set; write and return the job's metrics."""
+    """Train, validate every epoch, test on the official test set; write and return the job's metrics.
+
+    Re-running a job folder skips a completed job and resumes any other from its last epoch-end
+    checkpoint. A NaN loss ends the job as "diverged"; Ctrl-C or SIGTERM as "interrupted"; any
+    other exception as "failed", recorded before it is raised again.
+    """
     job_dir = Path(job_dir)
+    previous = read_metrics(job_dir)
+    if previous and previous.get("status") == "completed":
+        print(f"{label or job_dir}: already completed, skipped", flush=True)
+        return previous
     if not interactive:
         # "GPU available: False", "Trainer already configured with...": noise, once per job.
         logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    datamodule, module = build(cfg)
+    datamodule.prepare_data()  # missing data fails here, before the trainer starts
+    try:
+        trainer = build_trainer(cfg, job_dir, interactive, label)
+    except (InstantiationException, MisconfigurationException) as error:  # e.g. accelerator=gpu, no GPU here
+        raise UserError(
+            f"the trainer can't start with accelerator={cfg.trainer.accelerator}, devices={cfg.trainer.devices}: "
+            f"{one_line(error.__cause__ or error)}"
+        ) from error
+    checkpoint = job_dir / CHECKPOINT
+    resume_from = str(checkpoint) if checkpoint.is_file() else None
 
-    datamodule = instantiate(cfg.data)
-    datamodule.prepare_data()  # missing data fails here, before anything is built
-    scheduler = instantiate(cfg.lr_scheduler) if cfg.get("lr_scheduler") else None
-    module = Classifier(
-        instantiate(cfg.model),
-        optimizer=instantiate(cfg.optimizer),
-        lr_scheduler=scheduler,
-        config=OmegaConf.to_container(cfg, resolve=True),
-    )
-    trainer = build_trainer(cfg, job_dir, interactive, label)
+    def outcome(status: str, **extra) -> dict:
+        return {
+            "status": status,
+            **{name: float(value) for name, value in trainer.callback_metrics.items() if name in FINAL_METRICS},
+            "epochs": trainer.current_epoch,
+            "num_params": sum(p.numel() for p in module.model.parameters() if p.requires_grad),
+            **extra,
+        }
 
-    started = time.perf_counter()
-    trainer.fit(module, datamodule=datamodule)
+    # A resumed job's training time includes the time spent before the interruption.
+    started = time.perf_counter() - float((previous or {}).get("train_time_s") or 0.0)
+    try:
+        # weights_only: a checkpoint is data, never code to unpickle.
+        trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
+    except Diverged as error:
+        metrics = outcome("diverged", error=str(error), train_time_s=time.perf_counter() - started)
+        write_metrics(job_dir, metrics)
+        return metrics
+    except (KeyboardInterrupt, SystemExit) as error:  # Lightning turns Ctrl-C and SIGTERM into SystemExit
+        write_metrics(job_dir, outcome("interrupted", error=type(error).__name__, train_time_s=time.perf_counter() - started))
+        raise
+    except Exception as error:
+        write_metrics(job_dir, outcome("failed", error=f"{type(error).__name__}: {error}"))
+        raise
     train_time = time.perf_counter() - started
-    final = {name: float(value) for name, value in trainer.callback_metrics.items()}
+    fitted = outcome("completed", train_time_s=train_time)
     trainer.test(module, datamodule=datamodule, verbose=interactive)
-    final.update({name: float(value) for name, value in trainer.callback_metrics.items()})
-
-    metrics = {
-        "status": "completed",
-        **{name: final[name] for name in FINAL_METRICS if name in final},
-        "epochs": trainer.current_epoch,
-        "num_params": sum(p.numel() for p in module.model.parameters() if p.requires_grad),
-        "train_time_s": train_time,
-    }
+    metrics = {**fitted, **{name: float(value) for name, value in trainer.callback_metrics.items() if name in FINAL_METRICS}}
     write_hparams(trainer.logger.experiment, module.config, [name for name in FINAL_METRICS if name in metrics])
     write_metrics(job_dir, metrics)
     return metrics

@@ -39,24 +39,31 @@ def test_multirun_sweep_leaves_one_job_dir_per_combination(mnist_root, tmp_path)
     assert "| model" in result.stdout and "| optimizer" in result.stdout
 
 
-def test_a_failing_job_does_not_sink_the_sweep(mnist_root, tmp_path):
+def test_a_failing_job_does_not_sink_the_sweep_and_a_rerun_skips_finished_jobs(mnist_root, tmp_path):
     sweep = tmp_path / "sweep"
-    result = run(
-        "-m", "model=mlp", "model.activation=relu,gelu,tanh", "epochs=1", "data.val_size=20",
-        f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false",
-        cwd=tmp_path, env_extra={"LENET_LAB_DATA": str(mnist_root)},
+    # in_features=100 is a valid config that builds, but 28x28 images have 784 pixels: jobs 1 and 3
+    # raise in their first training step, and job 2 must still run after job 1 failed.
+    command = (
+        "-m", "model=mlp", "model.hidden=[32],[16]", "model.in_features=784,100",
+        "epochs=1", "data.val_size=20", f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false",
     )  # fmt: skip
+    env = {"LENET_LAB_DATA": str(mnist_root)}
+    result = run(*command, cwd=tmp_path, env_extra=env)
     assert result.returncode == 1
-    statuses = {}
-    for job in sweep.glob("*_*"):
-        metrics = json.loads((job / "metrics.json").read_text())
-        statuses[job.name.split("_")[0]] = metrics["status"]
-        if metrics["status"] == "failed":
-            assert "gelu" in metrics["error"]
-    assert statuses == {"0": "completed", "1": "failed", "2": "completed"}  # the job after it still ran
+    statuses = {job.name.split("_")[0]: json.loads((job / "metrics.json").read_text()) for job in sweep.glob("*_*")}
+    assert {num: m["status"] for num, m in statuses.items()} == {"0": "completed", "1": "failed", "2": "completed", "3": "failed"}
+    assert "Error" in statuses["1"]["error"]
     assert "did not complete" in result.stderr
-    results = (sweep / "results.csv").read_text()
-    assert "failed" in results
+    assert (sweep / "results.csv").read_text().count("failed") == 2
+
+    # The same command again: completed jobs are skipped (not retrained), failed ones run again.
+    stamps = {job.name: (job / "metrics.json").stat().st_mtime_ns for job in sweep.glob("*_*")}
+    again = run(*command, cwd=tmp_path, env_extra=env)
+    assert again.returncode == 1
+    assert again.stdout.count("already completed, skipped") == 2
+    for job in sweep.glob("*_*"):
+        changed = (job / "metrics.json").stat().st_mtime_ns != stamps[job.name]
+        assert changed == (statuses[job.name.split("_")[0]]["status"] == "failed"), job.name
 
 
 def test_missing_data_is_one_line_and_exit_code_2(tmp_path):

@@ -1,0 +1,151 @@
+"""Bad input fails at once with one line and exit code 2; divergence and interruption leave a status; resume."""
+
+import json
+import signal
+import sys
+
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+import run
+from lenet_lab.errors import DataError
+from lenet_lab.module import Classifier
+from lenet_lab.train import train
+from tests.conftest import make_mnist_root
+
+
+def run_cli(monkeypatch, tmp_path, capsys, *args):
+    """`python run.py ARGS` in this process; returns (exit code, stderr)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["run.py", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        run.cli()
+    return exit_info.value.code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "override, says",
+    [
+        ("optimizer.learning_rate=0.1", "learning_rate"),
+        ("epoch=3", "'epoch'"),
+        ("epochs=ten", "'ten'"),
+        ("data.batch_size=-1", "data.batch_size=-1 must be at least 1"),
+        ("optimizer.lr=0", "optimizer.lr=0 must be a number above 0"),
+        ("data.normalize=zscore", "standard"),
+        ("model=lenet6", "lenet_keras"),  # lists the valid options
+        ("model.activation=gelu", "unknown activation 'gelu'"),
+    ],
+)
+def test_bad_config_is_one_line_and_exit_code_2(monkeypatch, tmp_path, capsys, mnist_root, override, says):
+    code, err = run_cli(monkeypatch, tmp_path, capsys, override, f"data.root={mnist_root}", "data.val_size=20")
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
+    assert says in err
+    assert not list(tmp_path.rglob("metrics.json"))  # nothing trained
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_missing_accelerator_is_named(monkeypatch, tmp_path, capsys, mnist_root):
+    code, err = run_cli(monkeypatch, tmp_path, capsys, "trainer.accelerator=gpu", f"data.root={mnist_root}", "data.val_size=20")
+    assert code == 2 and "accelerator=gpu" in err and len(err.strip().splitlines()) == 1
+
+
+def test_sweep_values_are_checked_before_any_job_trains(monkeypatch, tmp_path, capsys, mnist_root):
+    code, err = run_cli(monkeypatch, tmp_path, capsys, "-m", "optimizer.lr=0.01,-1", f"data.root={mnist_root}", "data.val_size=20")
+    assert code == 2 and "job 1" in err and "optimizer.lr=-1" in err
+    assert not list(tmp_path.rglob("metrics.json"))  # not even job 0 ran
+
+
+def corrupt_copy(tmp_path, damage):
+    root = make_mnist_root(tmp_path / "damaged")
+    path = root / "MNIST" / "raw" / "train-images-idx3-ubyte"
+    path.write_bytes(damage(path.read_bytes()))
+    return root, path
+
+
+@pytest.mark.parametrize(
+    "damage, says",
+    [
+        (lambda data: b"\x00\x00\x09\x99" + data[4:], "magic number 2457, expected 2051"),
+        (lambda data: data[:-100], "truncated or corrupt"),
+    ],
+)
+def test_damaged_idx_files_are_named(tmp_path, damage, says):
+    from lenet_lab.data import MNISTDataModule
+
+    root, path = corrupt_copy(tmp_path, damage)
+    with pytest.raises(DataError) as error:
+        MNISTDataModule(root=str(root), download=False).prepare_data()
+    assert str(path) in str(error.value) and says in str(error.value)
+
+
+def test_official_sized_file_must_match_the_published_checksum(tmp_path):
+    from lenet_lab.data import check_idx
+
+    path = tmp_path / "t10k-labels-idx1-ubyte"
+    path.write_bytes(b"\x00\x00\x08\x01" + (10_000).to_bytes(4, "big") + bytes(10_000))  # right shape, wrong labels
+    with pytest.raises(DataError, match="not the published 27ae3e4e09519cfbb04c329615203637"):
+        check_idx(path)
+
+
+def job_config(compose_config, *overrides):
+    return compose_config("data.batch_size=16", "optimizer=sgd", "optimizer.lr=0.05", *overrides)
+
+
+def val_acc_epochs(job_dir) -> list[int]:
+    steps = []
+    for event_file in job_dir.glob("events.out.tfevents.*"):
+        events = EventAccumulator(str(event_file), size_guidance={"scalars": 0})
+        events.Reload()
+        if "val/acc" in events.Tags()["scalars"]:
+            steps += [e.step for e in events.Scalars("val/acc")]
+    return sorted(steps)
+
+
+def test_nan_loss_stops_the_job_as_diverged_keeping_its_curves(compose_config, tmp_path):
+    # Epoch 1 trains normally; epoch 2's rate sends the loss to inf, then NaN.
+    cfg = job_config(compose_config, "epochs=5", "lr_scheduler=piecewise", "lr_scheduler.values=[[1,0.05],[2,1e8]]")
+    metrics = train(cfg, tmp_path)
+    assert metrics["status"] == "diverged"
+    assert "became nan" in metrics["error"] or "became inf" in metrics["error"]
+    assert metrics["epochs"] == 1
+    assert json.loads((tmp_path / "metrics.json").read_text())["status"] == "diverged"
+    assert len(val_acc_epochs(tmp_path)) == 1  # epoch 1's curve is kept
+
+
+def test_interrupted_job_resumes_to_the_same_epochs(compose_config, tmp_path, monkeypatch):
+    cfg = job_config(compose_config, "epochs=4")
+    original_step = Classifier.training_step
+
+    def interrupt_in_epoch_3(self, batch, batch_idx):
+        if self.current_epoch == 2 and batch_idx == 2:
+            raise KeyboardInterrupt  # what Ctrl-C does; SIGTERM takes the same path in Lightning
+        return original_step(self, batch, batch_idx)
+
+    monkeypatch.setattr(Classifier, "training_step", interrupt_in_epoch_3)
+    sigint = signal.getsignal(signal.SIGINT)
+    try:
+        with pytest.raises(SystemExit):
+            train(cfg, tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, sigint)  # Lightning ignores further Ctrl-C while it shuts down
+    interrupted = json.loads((tmp_path / "metrics.json").read_text())
+    assert interrupted["status"] == "interrupted" and interrupted["epochs"] == 2
+    assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
+
+    monkeypatch.setattr(Classifier, "training_step", original_step)
+    resumed = train(cfg, tmp_path)
+    assert resumed["status"] == "completed" and resumed["epochs"] == 4
+    steps = val_acc_epochs(tmp_path)
+    assert len(steps) == 4 and len(set(steps)) == 4  # epochs 1-4, none twice, none missing
+    assert resumed["train_time_s"] >= interrupted["train_time_s"]
+
+
+def test_completed_job_is_skipped_not_retrained(compose_config, tmp_path):
+    cfg = job_config(compose_config, "epochs=1")
+    first = train(cfg, tmp_path)
+    stamp = (tmp_path / "metrics.json").stat().st_mtime_ns
+    again = train(cfg, tmp_path)
+    assert again == first
+    assert (tmp_path / "metrics.json").stat().st_mtime_ns == stamp
