@@ -202,12 +202,13 @@ def main(argv: list[str] | None = None) -> int:
         if not Path(path).exists():
             print(f"error: {path} does not exist", file=sys.stderr)
             return 2
-    warnings.formatwarning = lambda message, *_, **__: f"warning: {message}\n"
-    try:
-        result = aggregate(args.paths, args.out, args.metrics, args.group_by, tuple(args.formats), plots=not args.no_plots)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    with warnings.catch_warnings():  # restores the default display when done
+        warnings.showwarning = lambda message, *_, **__: print(f"warning: {message}", file=sys.stderr)
+        try:
+            result = aggregate(args.paths, args.out, args.metrics, args.group_by, tuple(args.formats), plots=not args.no_plots)
+        except (FileNotFoundError, ValueError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     print(result["markdown"])
     print(f"\nwritten to {result['out']}")
     return 0

@@ -55,9 +55,11 @@ class RunSchema:
     logger: dict[str, Any] = MISSING
     epochs: int = 10
     seed: int = 1
+    threads: Optional[int] = None
 
     def __post_init__(self):
         require(self.epochs >= 1, "epochs", self.epochs, "must be at least 1")
+        require(self.threads is None or self.threads >= 1, "threads", self.threads, "must be at least 1 (or null)")
         lr = self.optimizer.get("lr")
         require(isinstance(lr, (int, float)) and lr > 0, "optimizer.lr", lr, "must be a number above 0")
 

@@ -11,6 +11,7 @@ import warnings
 from pathlib import Path
 
 import lightning.pytorch as pl
+import torch
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ModelCheckpoint
@@ -36,13 +37,14 @@ CHECKPOINT = Path("checkpoints") / "last.ckpt"  # the job's only checkpoint, ove
 FINAL_METRICS = ("train/loss", "train/acc", "val/loss", "val/acc", "test/loss", "test/acc")
 
 
-def build_trainer(cfg: DictConfig, job_dir: Path, interactive: bool, label: str) -> pl.Trainer:
+def build_trainer(cfg: DictConfig, job_dir: Path, interactive: bool, label: str, extra_callbacks=()) -> pl.Trainer:
     logger = instantiate(cfg.logger, save_dir=str(job_dir))
     # At most one checkpoint per job, the last one: a sweep of ResNets must not fill the disk.
     checkpoint = job_dir / CHECKPOINT
     callbacks = [
         ModelCheckpoint(dirpath=checkpoint.parent, filename=checkpoint.stem, save_top_k=1, enable_version_counter=False),
         DivergenceGuard(),
+        *extra_callbacks,
     ]
     progress_bar = cfg.trainer.get("enable_progress_bar")
     progress_bar = interactive if progress_bar is None else progress_bar
@@ -80,7 +82,7 @@ def build(cfg: DictConfig) -> tuple[pl.LightningDataModule, Classifier]:
     return datamodule, module
 
 
-def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label: str = "") -> dict:
+def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label: str = "", extra_callbacks=()) -> dict:
     """Train, validate every epoch, test on the official test set; write and return the job's metrics.
 
     Re-running a job folder skips a completed job and resumes any other from its last epoch-end
@@ -95,11 +97,13 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
     if not interactive:
         # "GPU available: False", "Trainer already configured with...": noise, once per job.
         logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    if cfg.get("threads"):
+        torch.set_num_threads(cfg.threads)  # parallel jobs on one machine must not oversubscribe its cores
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule, module = build(cfg)
     datamodule.prepare_data()  # missing data fails here, before the trainer starts
     try:
-        trainer = build_trainer(cfg, job_dir, interactive, label)
+        trainer = build_trainer(cfg, job_dir, interactive, label, extra_callbacks)
     except (InstantiationException, MisconfigurationException) as error:  # e.g. accelerator=gpu, no GPU here
         raise UserError(
             f"the trainer can't start with accelerator={cfg.trainer.accelerator}, devices={cfg.trainer.devices}: "

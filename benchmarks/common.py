@@ -1,0 +1,43 @@
+"""What the benchmark scripts share: the config run.py would compose, and a step timer."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import lightning.pytorch as pl
+from hydra import compose, initialize_config_dir
+
+PROJECT = Path(__file__).resolve().parents[1]
+DATA = os.environ.get("LENET_LAB_DATA", str(PROJECT.parent / "shared" / "data"))
+
+
+def run_config(*overrides: str):
+    """The config `python run.py OVERRIDES` trains with, on the real MNIST files."""
+    with initialize_config_dir(config_dir=str(PROJECT / "conf"), version_base="1.3"):
+        return compose("config", overrides=[f"data.root={DATA}", *overrides])
+
+
+class StepTimer(pl.Callback):
+    """Wall time of training steps `warmup` .. the last, and of the job around them."""
+
+    def __init__(self, warmup: int):
+        self.warmup = warmup
+        self.first_step_end = self.start = self.end = None
+        self.steps = 0
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        if batch_idx == self.warmup and self.start is None:
+            self.start = time.perf_counter()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        now = time.perf_counter()
+        if self.first_step_end is None:
+            self.first_step_end = now
+        if self.start is not None:
+            self.end = now
+            self.steps += 1
+
+    def images_per_second(self, batch_size: int) -> float:
+        return self.steps * batch_size / (self.end - self.start)

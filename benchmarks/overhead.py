@@ -1,0 +1,58 @@
+"""Per-job overhead of a sweep: job start -> first optimizer step, last step -> job end.
+
+    python benchmarks/overhead.py --jobs 5
+
+Each job is what a Hydra multirun job runs (train(cfg) into its own folder, in one process, as
+the basic launcher does), only tiny: 5 training batches, 1 epoch. "Start" covers seeding, config
+checks, building the model, checking and loading MNIST and starting the Trainer; "end" covers
+validation, the test set, metrics.json, TensorBoard flush and the checkpoint. The one-off
+`import torch, lightning` of a new process is measured separately, in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import StepTimer, run_config
+
+from lenet_lab.train import train
+
+
+def import_seconds() -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import torch, lightning.pytorch, torchvision"], check=True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=5)
+    parser.add_argument("--model", default="lenet")
+    args = parser.parse_args()
+
+    rows = []
+    with tempfile.TemporaryDirectory() as sweep:
+        for seed in range(1, args.jobs + 1):
+            cfg = run_config(f"model={args.model}", f"seed={seed}", "epochs=1", "++trainer.limit_train_batches=5")
+            timer = StepTimer(warmup=0)
+            started = time.perf_counter()
+            train(cfg, Path(sweep) / f"{seed}", extra_callbacks=[timer])
+            ended = time.perf_counter()
+            rows.append((timer.first_step_end - started, ended - timer.end))
+
+    print(f"| job | start -> first step (s) | last step -> end (s) |\n|---:|---:|---:|")
+    for number, (start, end) in enumerate(rows):
+        print(f"| {number} | {start:.2f} | {end:.2f} |")
+    later = rows[1:] or rows  # job 0 also pays for the first use of every code path
+    print(f"| median of jobs 1+ | {statistics.median(r[0] for r in later):.2f} | {statistics.median(r[1] for r in later):.2f} |")
+    print(f"\none-off `import torch, lightning.pytorch, torchvision` in a new process: {import_seconds():.1f} s")
+
+
+if __name__ == "__main__":
+    main()

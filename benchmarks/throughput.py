@@ -1,0 +1,124 @@
+"""Training throughput: the framework as run.py trains vs a minimal hand-written PyTorch loop.
+
+    python benchmarks/throughput.py            # all rows (a few minutes on 2 CPU cores)
+    python benchmarks/throughput.py --quick    # fewer steps
+
+All sides use the same model config, data tensors, optimizer and batch size, in one process,
+alternating (hand, bare, framework, hand, bare, framework) so machine noise hits each; the better
+of the two runs counts. "framework" is Trainer + MNISTDataModule + Classifier with metrics,
+logging, checkpointing and divergence checks on, built by the same code as run.py. "bare
+Lightning" is Lightning's own floor: a Trainer and a LightningModule that only returns the loss,
+fed the same in-memory batches; what lies between it and the hand-written loop is Lightning's
+per-step cost, not lenet_lab's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+import lightning.pytorch as pl
+import torch
+import torch.nn.functional as F
+from common import StepTimer, run_config
+from hydra.utils import instantiate
+
+from lenet_lab.batches import EpochPermutation, TensorBatches
+from lenet_lab.train import build, build_trainer
+
+# (model, batch size, steps timed); the first steps of each run are warm-up and not timed.
+ROWS = [("lenet", 64, 400), ("lenet", 256, 150), ("mlp", 64, 800), ("mlp", 256, 300), ("resnet18", 64, 60), ("lenet", 1, 3000)]
+WARMUP = 20
+
+
+def hand_written(cfg, images, labels, steps: int) -> float:
+    """The loop a user would write: index a batch, forward, loss, backward, step."""
+    torch.manual_seed(cfg.seed)
+    model = instantiate(cfg.model).to(images.device)
+    optimizer = instantiate(cfg.optimizer)(model.parameters())
+    batch_size = cfg.data.batch_size
+    order = torch.randperm(len(labels))
+    for step in range(WARMUP + steps):
+        if step == WARMUP:
+            start = time.perf_counter()
+        idx = order[(step * batch_size) % (len(labels) - batch_size) :][:batch_size]
+        loss = F.cross_entropy(model(images[idx]), labels[idx])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return steps * batch_size / (time.perf_counter() - start)
+
+
+class BareModule(pl.LightningModule):
+    """Lightning's floor: the same model and optimizer, no metrics, no logging, no callbacks."""
+
+    def __init__(self, model, optimizer):
+        super().__init__()
+        self.model, self.optimizer_factory = model, optimizer
+
+    def training_step(self, batch, batch_idx):
+        images, labels = batch
+        return F.cross_entropy(self.model(images), labels)
+
+    def configure_optimizers(self):
+        return self.optimizer_factory(self.parameters())
+
+
+def bare_lightning(cfg, images, labels, steps: int) -> float:
+    torch.manual_seed(cfg.seed)
+    timer = StepTimer(WARMUP)
+    trainer = pl.Trainer(
+        max_epochs=1, limit_train_batches=WARMUP + steps, logger=False, enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False, callbacks=[timer],
+    )  # fmt: skip
+    batches = TensorBatches(images, labels, cfg.data.batch_size, EpochPermutation(len(labels), shuffle=True))
+    trainer.fit(BareModule(instantiate(cfg.model), instantiate(cfg.optimizer)), train_dataloaders=batches)
+    return timer.images_per_second(cfg.data.batch_size)
+
+
+def framework(cfg, steps: int) -> float:
+    """The same training through Trainer, DataModule and LightningModule, as run.py runs it."""
+    torch.manual_seed(cfg.seed)
+    datamodule, module = build(cfg)
+    timer = StepTimer(WARMUP)
+    with tempfile.TemporaryDirectory() as job_dir:
+        trainer = build_trainer(cfg, Path(job_dir), interactive=False, label="", extra_callbacks=[timer])
+        trainer.fit(module, datamodule=datamodule)
+    return timer.images_per_second(cfg.data.batch_size)
+
+
+def main() -> None:
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # as in every sweep job
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a quarter of the steps")
+    parser.add_argument("--rows", nargs="*", help="only these models, e.g. lenet mlp")
+    args = parser.parse_args()
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device cpu")
+    print("| model | batch | hand-written img/s | bare Lightning img/s | framework img/s | framework / hand-written | framework / bare Lightning |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for model, batch_size, steps in ROWS:
+        if args.rows and model not in args.rows:
+            continue
+        steps = max(20, steps // 4) if args.quick else steps
+        cfg = run_config(
+            f"model={model}", f"data.batch_size={batch_size}", "epochs=1", "trainer.enable_progress_bar=false",
+            f"++trainer.limit_train_batches={WARMUP + steps}", "++trainer.limit_val_batches=0",
+        )  # fmt: skip
+        datamodule, _ = build(cfg)
+        datamodule.setup("fit")
+        images, labels = datamodule.splits["train"]
+        hand, bare, fw = [], [], []
+        for _ in range(2):
+            hand.append(hand_written(cfg, images, labels, steps))
+            bare.append(bare_lightning(cfg, images, labels, steps))
+            fw.append(framework(cfg, steps))
+        hand, bare, fw = max(hand), max(bare), max(fw)
+        print(f"| {model} | {batch_size} | {hand:,.0f} | {bare:,.0f} | {fw:,.0f} | {fw / hand:.2f} | {fw / bare:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
