@@ -36,10 +36,10 @@ def main(cfg: DictConfig) -> float | None:
     try:
         metrics = train(cfg, job_dir, interactive=single_run and sys.stdout.isatty(), label=label)
     except UserError as error:
+        write_metrics(job_dir, {"status": "failed", "error": str(error)})
         print(f"error: {label + ': ' if label else ''}{error}", file=sys.stderr, flush=True)
         if single_run:
             sys.exit(2)
-        write_metrics(job_dir, {"status": "failed", "error": str(error)})
         return None
     except Exception:
         # train() recorded the failure in metrics.json. A sweep carries on with its other jobs

@@ -52,9 +52,12 @@ def plot_bars(summary: pd.DataFrame, labels: pd.Series, column: str, ylabel: str
         return
     fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(stats) + 2), 4.5))
     bars = ax.bar(range(len(stats)), stats["mean"], yerr=stats["std"].fillna(0), capsize=4, color="tab:blue", alpha=0.8)
-    ax.bar_label(bars, labels=[f"{m:.2f}" if scale == 100 else f"{m:.0f}" for m in stats["mean"]], padding=2, fontsize=8)
+    # Values inside the bars, where the error bars can't cover them.
+    labels = [f"{m:.2f}" if scale == 100 else f"{m:.0f}" for m in stats["mean"]]
+    ax.bar_label(bars, labels=labels, label_type="center", color="white", fontsize=8, fontweight="bold")
     ax.set_xticks(range(len(stats)), stats.index, rotation=20, ha="right", fontsize=8)
     ax.set_ylabel(ylabel)
+    ax.set_title(f"{ylabel} by group (mean ± std of completed jobs)", fontsize=10)
     if scale == 100:  # accuracies live near the top: start where the differences show
         low = stats["mean"].min() - 3 * stats["std"].fillna(0).max() - 1
         ax.set_ylim(max(0, low), 100)

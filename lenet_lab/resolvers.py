@@ -26,6 +26,12 @@ def unique_dir(path: str) -> str:
     raise RuntimeError(f"no free folder next to {base}")
 
 
+def suffix(text: str) -> str:
+    """"_text", or nothing for an empty text: a run without overrides gets no dangling "_"."""
+    return f"_{text}" if text else ""
+
+
 def register() -> None:
     if not OmegaConf.has_resolver("unique_dir"):
         OmegaConf.register_new_resolver("unique_dir", unique_dir, use_cache=True)
+        OmegaConf.register_new_resolver("suffix", suffix)

@@ -6,6 +6,7 @@ Tests call this directly; `run.py` only adds Hydra's command line and error repo
 from __future__ import annotations
 
 import logging
+import signal
 import time
 import warnings
 from pathlib import Path
@@ -15,7 +16,7 @@ import torch
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ModelCheckpoint
-from lightning.pytorch.utilities.exceptions import MisconfigurationException
+from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
 from lenet_lab.divergence import DivergenceGuard, Diverged
@@ -132,6 +133,8 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
         return metrics
     except (KeyboardInterrupt, SystemExit) as error:  # Lightning turns Ctrl-C and SIGTERM into SystemExit
         write_metrics(job_dir, outcome("interrupted", error=type(error).__name__, train_time_s=time.perf_counter() - started))
+        if isinstance(error, SIGTERMException):  # it carries no exit code: exit as a process killed by SIGTERM
+            raise SystemExit(128 + signal.SIGTERM) from error
         raise
     except Exception as error:
         write_metrics(job_dir, outcome("failed", error=f"{type(error).__name__}: {error}"))

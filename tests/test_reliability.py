@@ -42,7 +42,9 @@ def test_bad_config_is_one_line_and_exit_code_2(monkeypatch, tmp_path, capsys, m
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
     assert says in err
-    assert not list(tmp_path.rglob("metrics.json"))  # nothing trained
+    assert not list(tmp_path.rglob("events.out.tfevents.*"))  # nothing trained
+    for metrics in tmp_path.rglob("metrics.json"):  # a run folder, if any, says why
+        assert json.loads(metrics.read_text())["status"] == "failed"
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")

@@ -2,9 +2,11 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
+from lenet_lab.events import read_scalars
 from tests.conftest import PROJECT
 
 
@@ -73,3 +75,32 @@ def test_missing_data_is_one_line_and_exit_code_2(tmp_path):
     assert len(lines) == 1, result.stderr
     assert "MNIST files missing" in lines[0] and "LENET_LAB_DATA" in lines[0]
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_sigterm_leaves_interrupted_and_a_rerun_finishes_the_job(mnist_root, tmp_path):
+    """A cluster pre-empting a job: SIGTERM mid-run, then the same command into the same folder."""
+    job = tmp_path / "job"
+    command = [
+        sys.executable, str(PROJECT / "run.py"), "epochs=40", "data.batch_size=1", "data.val_size=20",
+        f"hydra.run.dir={job}", "trainer.enable_progress_bar=false",
+    ]  # fmt: skip
+    env = {**os.environ, "LENET_LAB_DATA": str(mnist_root)}
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in process.stdout:  # wait until two epochs are checkpointed
+        if line.startswith("epoch 3/40"):
+            process.send_signal(signal.SIGTERM)
+            break
+    process.communicate(timeout=120)
+    assert process.returncode != 0
+    interrupted = json.loads((job / "metrics.json").read_text())
+    assert interrupted["status"] == "interrupted" and 2 <= interrupted["epochs"] < 40
+    assert (job / "checkpoints" / "last.ckpt").is_file()
+
+    resumed = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert not resumed.stdout.startswith("epoch 1/40")  # it did not start over
+    metrics = json.loads((job / "metrics.json").read_text())
+    assert metrics["status"] == "completed" and metrics["epochs"] == 40
+    # TensorBoard holds every epoch once, across the event files of both runs.
+    steps = [step for f in job.glob("events.out.tfevents.*") for tag, step, _, _ in read_scalars(f)[0] if tag == "val/acc"]
+    assert len(steps) == 40 and len(set(steps)) == 40
