@@ -35,6 +35,7 @@ warnings.filterwarnings("ignore", message=r".*smaller than the logging interval"
 warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
 
 CHECKPOINT = Path("checkpoints") / "last.ckpt"  # the job's only checkpoint, overwritten every epoch
+FINISHED = ("completed", "diverged")  # a rerun skips these; it resumes any other status
 FINAL_METRICS = ("train/loss", "train/acc", "val/loss", "val/acc", "test/loss", "test/acc")
 
 
@@ -92,8 +93,8 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
     """
     job_dir = Path(job_dir)
     previous = read_metrics(job_dir)
-    if previous and previous.get("status") == "completed":
-        print(f"{label or job_dir}: already completed, skipped", flush=True)
+    if previous and previous.get("status") in FINISHED:
+        print(f"{label or job_dir}: already {previous['status']}, skipped", flush=True)
         return previous
     if not interactive:
         # "GPU available: False", "Trainer already configured with...": noise, once per job.
@@ -127,6 +128,8 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
     try:
         # weights_only: a checkpoint is data, never code to unpickle.
         trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
+        fitted = outcome("completed", train_time_s=time.perf_counter() - started)
+        trainer.test(module, datamodule=datamodule, verbose=interactive)
     except Diverged as error:
         metrics = outcome("diverged", error=str(error), train_time_s=time.perf_counter() - started)
         write_metrics(job_dir, metrics)
@@ -139,9 +142,6 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
     except Exception as error:
         write_metrics(job_dir, outcome("failed", error=f"{type(error).__name__}: {error}"))
         raise
-    train_time = time.perf_counter() - started
-    fitted = outcome("completed", train_time_s=train_time)
-    trainer.test(module, datamodule=datamodule, verbose=interactive)
     metrics = {**fitted, **{name: float(value) for name, value in trainer.callback_metrics.items() if name in FINAL_METRICS}}
     write_hparams(trainer.logger.experiment, module.config, [name for name in FINAL_METRICS if name in metrics])
     write_metrics(job_dir, metrics)
