@@ -7,10 +7,18 @@ import time
 from pathlib import Path
 
 import lightning.pytorch as pl
+import torch
 from hydra import compose, initialize_config_dir
 
 PROJECT = Path(__file__).resolve().parents[1]
 DATA = os.environ.get("LENET_LAB_DATA", str(PROJECT.parent / "shared" / "data"))
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"  # what trainer.accelerator=auto picks
+
+
+def synchronize() -> None:
+    """Wait for queued GPU work, so a clock reading means the steps before it are done."""
+    if DEVICE == "cuda":
+        torch.cuda.synchronize()
 
 
 def run_config(*overrides: str):
@@ -40,9 +48,12 @@ class StepTimer(pl.Callback):
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
         if batch_idx == self.warmup and self.start is None:
+            synchronize()
             self.start = time.perf_counter()
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        if batch_idx in (0, trainer.num_training_batches - 1):  # only where a clock reading counts
+            synchronize()
         now = time.perf_counter()
         if self.first_step_end is None:
             self.first_step_end = now

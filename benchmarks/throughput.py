@@ -23,7 +23,7 @@ from pathlib import Path
 import lightning.pytorch as pl
 import torch
 import torch.nn.functional as F
-from common import StepTimer, run_config
+from common import DEVICE, StepTimer, run_config, synchronize
 from hydra.utils import instantiate
 
 from lenet_lab.batches import EpochPermutation, TensorBatches
@@ -50,6 +50,7 @@ def hand_written(cfg, images, labels, steps: int) -> float:
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+    synchronize()
     return steps * batch_size / (time.perf_counter() - start)
 
 
@@ -98,7 +99,7 @@ def main() -> None:
     parser.add_argument("--rows", nargs="*", help="only these models, e.g. lenet mlp")
     args = parser.parse_args()
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device cpu")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {DEVICE}")
     print("| model | batch | hand-written img/s | bare Lightning img/s | framework img/s | framework / hand-written | framework / bare Lightning |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for model, batch_size, steps in ROWS:
@@ -111,7 +112,7 @@ def main() -> None:
         )  # fmt: skip
         datamodule, _ = build(cfg)
         datamodule.setup("fit")
-        images, labels = datamodule.splits["train"]
+        images, labels = (t.to(DEVICE) for t in datamodule.splits["train"])  # where the Trainer will train
         hand, bare, fw = [], [], []
         for _ in range(REPEATS):
             hand.append(hand_written(cfg, images, labels, steps))

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
@@ -84,6 +85,14 @@ def test_documented_command_lines_compose(compose_config, overrides):
             assert str(selected) == value
 
 
+def test_speedrun_experiment_overrides_groups_and_values():
+    with initialize_config_dir(config_dir=str(PROJECT / "conf"), version_base="1.3"):
+        cfg = compose("config", overrides=["+experiment=speedrun"])
+        assert compose("config", overrides=["+experiment=speedrun", "epochs=6"]).lr_scheduler.T_max == 6  # still overridable
+    assert cfg.lr_scheduler._target_.endswith("CosineAnnealingLR") and cfg.lr_scheduler.T_max == cfg.epochs == 4
+    assert cfg.data.batch_size == 256 and cfg.data.val_size == 0 and cfg.optimizer.lr == 0.005
+
+
 def test_models_set_the_padding_they_need(compose_config):
     assert compose_config("model=lenet").data.pad == 2
     assert compose_config("model=mlp").data.pad == 0
@@ -91,8 +100,6 @@ def test_models_set_the_padding_they_need(compose_config):
 
 
 def test_data_root_follows_the_environment(monkeypatch):
-    from hydra import compose, initialize_config_dir
-
     monkeypatch.setenv("LENET_LAB_DATA", "/somewhere/mnist")
     with initialize_config_dir(config_dir=str(PROJECT / "conf"), version_base="1.3"):
         assert compose("config").data.root == "/somewhere/mnist"

@@ -86,3 +86,10 @@ def test_one_checkpoint_carrying_its_config(finished_job):
     checkpoint = torch.load(checkpoints[0], map_location="cpu", weights_only=True)
     assert checkpoint["config"]["model"]["_target_"] == "lenet_lab.models.lenet.LeNet5"
     assert checkpoint["epoch"] == EPOCHS - 1
+
+
+def test_val_size_zero_trains_on_everything_without_validation(compose_config, tmp_path):
+    cfg = compose_config("data.val_size=0", "data.batch_size=16", "epochs=1")
+    metrics = train(cfg, tmp_path)
+    assert metrics["status"] == "completed" and "val/acc" not in metrics
+    assert "val/acc" not in scalars(tmp_path) and len(scalars(tmp_path)["train/acc"]) == 1
