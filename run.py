@@ -14,13 +14,12 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from hydra.errors import HydraException
+from hydra.errors import ConfigCompositionException, OverrideParseException
 from hydra.types import RunMode
 from omegaconf import DictConfig
-from omegaconf.errors import OmegaConfBaseException
 
 from lenet_lab.errors import UserError, one_line
-from lenet_lab.results import write_metrics
+from lenet_lab.results import read_metrics, write_metrics
 from lenet_lab.train import train
 
 log = logging.getLogger("lenet_lab")
@@ -41,9 +40,12 @@ def main(cfg: DictConfig) -> float | None:
         if single_run:
             sys.exit(2)
         return None
-    except Exception:
-        # train() recorded the failure in metrics.json. A sweep carries on with its other jobs
-        # (the traceback is in this job's run.log) and reports the failure when it ends.
+    except Exception as error:
+        # train() records failures in training with their partial numbers; anything earlier is recorded here.
+        if (read_metrics(job_dir) or {}).get("status") != "failed":
+            write_metrics(job_dir, {"status": "failed", "error": f"{type(error).__name__}: {error}"})
+        # A sweep carries on with its other jobs (the traceback is in this job's run.log) and
+        # reports the failure when it ends.
         if single_run:
             raise
         log.exception("job %s failed", label)
@@ -58,7 +60,7 @@ def cli() -> None:
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
     try:
         main()
-    except (HydraException, OmegaConfBaseException) as error:
+    except (ConfigCompositionException, OverrideParseException) as error:  # the command line or a config file
         print(f"error: {one_line(error)}", file=sys.stderr)
         sys.exit(2)
 

@@ -75,7 +75,7 @@ def parameter_columns(jobs: list[Job]) -> list[str]:
 
 def default_group_by(summary: pd.DataFrame, parameters: list[str]) -> list[str]:
     """The swept parameters other than seed: those whose value differs between jobs."""
-    return [p for p in parameters if p not in NOT_GROUPED and summary[p].astype(str).nunique() > 1]
+    return [p for p in parameters if p not in NOT_GROUPED and summary[p].astype(str).nunique(dropna=False) > 1]
 
 
 def compare(summary: pd.DataFrame, group_by: list[str], metrics: list[str]) -> pd.DataFrame:
@@ -84,7 +84,8 @@ def compare(summary: pd.DataFrame, group_by: list[str], metrics: list[str]) -> p
     keys = group_by or ["all"]
     if not group_by:
         table["all"] = "all jobs"
-    table[keys] = table[keys].astype(str)  # a missing override (NaN) is a group of its own, "nan"
+    # A job that didn't set a swept key ran with its default: a group of its own, never dropped.
+    table[keys] = table[keys].astype(object).where(table[keys].notna(), "(default)").astype(str)
     done = table[table.status == "completed"]
     total = table.groupby(keys, sort=False).size()
     completed = done.groupby(keys, sort=False).size().reindex(total.index, fill_value=0)
@@ -153,9 +154,10 @@ def aggregate(
     metrics = list(metrics or DEFAULT_METRICS)
     summary = summarize(jobs)
     parameters = parameter_columns(jobs)
-    unknown = [m for m in metrics if m not in summary.columns]
+    numeric = [c for c in summary.columns if c not in parameters and pd.api.types.is_numeric_dtype(summary[c])]
+    unknown = [m for m in metrics if m not in numeric]
     if unknown:
-        raise ValueError(f"unknown metric(s) {', '.join(unknown)}; choose from {', '.join(c for c in summary.columns if '/' in c or c.endswith('_s'))}")
+        raise ValueError(f"unknown or non-numeric metric(s) {', '.join(unknown)}; choose from {', '.join(numeric)}")
     if group_by is None:
         group_by = default_group_by(summary, parameters)
     missing = [key for key in group_by if key not in summary.columns]

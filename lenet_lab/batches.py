@@ -19,16 +19,19 @@ class EpochPermutation:
     a resume), so epoch `e` always sees the same order for the same seed.
     """
 
-    def __init__(self, n: int, shuffle: bool, seed: int = 0, rank: int = 0, world_size: int = 1):
+    def __init__(self, n: int, shuffle: bool, seed: int = 0, rank: int = 0, world_size: int = 1, pad: bool = True):
         self.n, self.shuffle, self.seed = n, shuffle, seed
         self.rank, self.world_size = rank, world_size
+        self.pad = pad
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return math.ceil(self.n / self.world_size)
+        if self.pad:
+            return math.ceil(self.n / self.world_size)
+        return len(range(self.rank, self.n, self.world_size))
 
     def indices(self) -> torch.Tensor:
         if self.shuffle:
@@ -37,9 +40,11 @@ class EpochPermutation:
         else:
             order = torch.arange(self.n)
         if self.world_size > 1:
-            # Pad by wrapping around so every device runs the same number of steps, as
-            # DistributedSampler does; otherwise one device waits forever in a collective.
-            order = torch.cat([order, order[: len(self) * self.world_size - self.n]])
+            if self.pad:
+                # Training: wrap around so every device runs the same number of steps, as
+                # DistributedSampler does; otherwise one device waits forever in a collective.
+                order = torch.cat([order, order[: len(self) * self.world_size - self.n]])
+            # Evaluation: no padding, so no image is counted twice in the accuracy.
             order = order[self.rank :: self.world_size]
         return order
 

@@ -137,15 +137,21 @@ class MNISTDataModule(pl.LightningDataModule):
         self.eval_batch_size = eval_batch_size
         self.on_device = on_device
         self.shuffle_seed = 0
+        self.checked = False
         self.splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
     def prepare_data(self) -> None:
-        ensure_mnist(self.root, self.download)
+        # Lightning calls this before fit and again before test: check (55 MB of MD5) only once.
+        if not self.checked:
+            ensure_mnist(self.root, self.download)
+            self.checked = True
 
     def setup(self, stage: str | None = None) -> None:
         if self.splits:
             return
-        ensure_mnist(self.root, download=False)  # also checks headers, sizes and checksums
+        if not self.checked:  # other ranks than 0 skip prepare_data: check, but never download here
+            ensure_mnist(self.root, download=False)
+            self.checked = True
         train_images, train_labels = load_split(self.root, train=True)
         test_images, test_labels = load_split(self.root, train=False)
         if not 0 <= self.val_size < len(train_labels):
@@ -178,7 +184,7 @@ class MNISTDataModule(pl.LightningDataModule):
         images, labels = self.splits[split]
         trainer = self.trainer
         rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
-        sampler = EpochPermutation(len(labels), shuffle, self.shuffle_seed, rank, world)
+        sampler = EpochPermutation(len(labels), shuffle, self.shuffle_seed, rank, world, pad=shuffle)
         return TensorBatches(images, labels, batch_size, sampler)
 
     def train_dataloader(self) -> TensorBatches:

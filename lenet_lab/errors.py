@@ -39,4 +39,4 @@ def _flatten(error: BaseException) -> str:
             continue
         lines.append(line)
     text = " ".join(lines)
-    return text.replace(": ", ": ", 1).replace("Available options in", "; available options in")
+    return text.replace("Available options in", "; available options in")

@@ -12,7 +12,8 @@ from lenet_lab.events import read_scalars
 from lenet_lab.results import METRICS_FILE, read_metrics
 
 # Overrides that say where or how a job ran, not what it was: never columns of a comparison.
-NOT_PARAMETERS = ("data.root", "hydra.", "trainer.accelerator", "trainer.devices", "data.on_device")
+# Keep in step with hydra.job.config.override_dirname.exclude_keys in conf/config.yaml.
+NOT_PARAMETERS = ("data.root", "data.download", "data.on_device", "threads", "hydra.", "trainer.accelerator", "trainer.devices")
 
 
 @dataclass
@@ -77,6 +78,8 @@ def read_curves(path: Path) -> tuple[pd.DataFrame, list[str]]:
     # Lightning logs the 0-based epoch next to every metric; papers count epochs from 1.
     epochs = curves[curves.tag == "epoch"].set_index("step")["value"]
     curves["epoch"] = curves.step.map(epochs).add(1).astype("Int64")
+    # Testing happens after the last epoch, when Lightning's counter has already moved on.
+    curves.loc[curves.tag.str.startswith("test/"), "epoch"] -= 1
     curves = curves[curves.tag != "epoch"].sort_values(["tag", "step"]).reset_index(drop=True)
     return curves[["tag", "step", "epoch", "value", "wall_time"]], problems
 

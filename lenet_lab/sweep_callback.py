@@ -44,12 +44,16 @@ class AggregateSweep(Callback):
         from lenet_lab.train import build  # Lightning is imported once a sweep really starts
 
         loader = GlobalHydra.instance().config_loader()
+        checked_data = set()
         for number, overrides in enumerate(basic_sweep_jobs(config)):
             job_config = loader.load_sweep_config(config, overrides)
             with read_write(job_config), open_dict(job_config):
                 del job_config["hydra"]  # a job's own config has no hydra node
             try:
-                build(job_config)
+                datamodule, _ = build(job_config)
+                if datamodule.root not in checked_data:  # missing data fails the sweep once, not every job
+                    datamodule.prepare_data()
+                    checked_data.add(datamodule.root)
             except UserError as error:
                 print(f"error: job {number} ({' '.join(overrides)}): {error}", file=sys.stderr)
                 sys.exit(2)

@@ -37,6 +37,7 @@ warnings.filterwarnings("ignore", message=r"Total length of .* across ranks is z
 warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
 
 CHECKPOINT = Path("checkpoints") / "last.ckpt"  # the job's only checkpoint, overwritten every epoch
+DEFAULT_THREADS = torch.get_num_threads()
 FINISHED = ("completed", "diverged")  # a rerun skips these; it resumes any other status
 FINAL_METRICS = ("train/loss", "train/acc", "val/loss", "val/acc", "test/loss", "test/acc")
 
@@ -101,8 +102,9 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
     if not interactive:
         # "GPU available: False", "Trainer already configured with...": noise, once per job.
         logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    if cfg.get("threads"):
-        torch.set_num_threads(cfg.threads)  # parallel jobs on one machine must not oversubscribe its cores
+    # Parallel jobs on one machine must not oversubscribe its cores; and jobs run one after another
+    # in one process (Hydra's basic launcher) must not inherit the previous job's setting.
+    torch.set_num_threads(cfg.get("threads") or DEFAULT_THREADS)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule, module = build(cfg)
     datamodule.prepare_data()  # missing data fails here, before the trainer starts
@@ -117,8 +119,12 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
     resume_from = str(checkpoint) if checkpoint.is_file() else None
 
     def outcome(status: str, **extra) -> dict:
+        # A resumed job whose training was already done (it failed while testing) logs no new
+        # training numbers: the earlier run's stand until replaced.
+        earlier = {name: previous[name] for name in FINAL_METRICS if previous and previous.get(name) is not None}
         return {
             "status": status,
+            **earlier,
             **{name: float(value) for name, value in trainer.callback_metrics.items() if name in FINAL_METRICS},
             "epochs": trainer.current_epoch,
             "num_params": sum(p.numel() for p in module.model.parameters() if p.requires_grad),
@@ -142,9 +148,10 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
             raise SystemExit(128 + signal.SIGTERM) from error
         raise
     except Exception as error:
-        write_metrics(job_dir, outcome("failed", error=f"{type(error).__name__}: {error}"))
+        write_metrics(job_dir, outcome("failed", error=f"{type(error).__name__}: {error}", train_time_s=time.perf_counter() - started))
         raise
     metrics = {**fitted, **{name: float(value) for name, value in trainer.callback_metrics.items() if name in FINAL_METRICS}}
-    write_hparams(trainer.logger.experiment, module.config, [name for name in FINAL_METRICS if name in metrics])
-    write_metrics(job_dir, metrics)
+    if trainer.is_global_zero:  # with several devices, one process writes the job's results
+        write_hparams(trainer.logger.experiment, module.config, [name for name in FINAL_METRICS if name in metrics])
+        write_metrics(job_dir, metrics)
     return metrics

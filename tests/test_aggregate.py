@@ -108,6 +108,26 @@ def test_a_folder_above_many_sweeps_and_explicit_grouping(tmp_path):
     assert not (tmp_path / "results.md").exists()
 
 
+def test_jobs_of_sweeps_over_different_keys_all_stay_in_the_comparison(tmp_path):
+    fake_job(tmp_path / "models" / "0_model=a", ["model=a"], [0.8], 0.8)
+    fake_job(tmp_path / "models" / "1_model=b", ["model=b"], [0.9], 0.9)
+    fake_job(tmp_path / "optimizers" / "0_optimizer=sgd", ["optimizer=sgd"], [0.7], 0.7)
+    comparison = aggregate([tmp_path], plots=False)["comparison"]
+    assert comparison["n"].sum() == 3
+    assert ("(default)", "sgd") in set(zip(comparison["model"], comparison["optimizer"]))
+
+
+def test_test_scores_belong_to_the_last_epoch(sweep):
+    job = sweep / "0_model=a,seed=1"
+    writer = SummaryWriter(str(job))
+    writer.add_scalar("epoch", 3, 30)  # Lightning's counter after 3 epochs, when testing
+    writer.add_scalar("test/acc", 0.94, 30)
+    writer.close()
+    curves = aggregate([sweep], plots=False)["curves"]
+    test = curves[(curves.job == job.name) & (curves.tag == "test/acc")]
+    assert list(test.epoch) == [3]
+
+
 def test_cli_prints_the_table_and_rejects_bad_input(sweep, tmp_path, capsys):
     assert main([str(sweep), "--no-plots", "--metrics", "test/acc"]) == 0
     out = capsys.readouterr().out
@@ -115,3 +135,5 @@ def test_cli_prints_the_table_and_rejects_bad_input(sweep, tmp_path, capsys):
     assert main([str(tmp_path / "missing")]) == 2
     assert main([str(sweep), "--group-by", "optimizer"]) == 2
     assert "unknown group-by key" in capsys.readouterr().err
+    assert main([str(sweep), "--metrics", "status"]) == 2  # not a number
+    assert "non-numeric" in capsys.readouterr().err

@@ -92,7 +92,10 @@ def test_every_example_once_per_epoch_in_a_seeded_order():
     assert not torch.equal(epoch0, torch.cat([labels for _, labels in batches]))
 
 
-def test_devices_get_equal_disjoint_shares():
-    shares = [EpochPermutation(10, shuffle=True, seed=0, rank=r, world_size=3).indices() for r in range(3)]
-    assert [len(s) for s in shares] == [4, 4, 4]  # padded by wrapping around, as DistributedSampler
-    assert set(torch.cat(shares).tolist()) == set(range(10))
+def test_devices_train_on_equal_shares_and_evaluate_each_example_once():
+    training = [EpochPermutation(10, shuffle=True, seed=0, rank=r, world_size=3).indices() for r in range(3)]
+    assert [len(s) for s in training] == [4, 4, 4]  # padded by wrapping around, as DistributedSampler
+    assert set(torch.cat(training).tolist()) == set(range(10))
+    evaluation = [EpochPermutation(10, shuffle=False, rank=r, world_size=3, pad=False) for r in range(3)]
+    assert [len(s) for s in evaluation] == [4, 3, 3]
+    assert sorted(torch.cat([s.indices() for s in evaluation]).tolist()) == list(range(10))  # no duplicates
