@@ -4,7 +4,7 @@ from hydra.utils import instantiate
 
 from lenet_lab.models.lenet import LeNet5
 
-# reference.md's parameter counts; the test builds each model from its config file, as run.py does.
+# The parameter counts the reference write-ups publish; the test builds each model from its config file, as run.py does.
 PARAMS = {
     "lenet": 61_706,
     "lenet_keras": 51_902,
