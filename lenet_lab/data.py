@@ -120,6 +120,7 @@ class MNISTDataModule(pl.LightningDataModule):
         download: bool = True,
         val_size: int = 5000,
         split_seed: int = 0,
+        shuffle_seed: int = 0,
         normalize: str = "standard",
         pad: int = 0,
         batch_size: int = 64,
@@ -131,12 +132,12 @@ class MNISTDataModule(pl.LightningDataModule):
         self.download = download
         self.val_size = val_size
         self.split_seed = split_seed
+        self.shuffle_seed = shuffle_seed
         self.normalize = normalize
         self.pad = pad
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
         self.on_device = on_device
-        self.shuffle_seed = 0
         self.checked = False
         self.splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
@@ -171,8 +172,6 @@ class MNISTDataModule(pl.LightningDataModule):
             "val": split(train_images[val_idx], train_labels[val_idx]),
             "test": split(test_images, test_labels),
         }
-        # Shuffling follows the run's seed (set by seed_everything before this is called).
-        self.shuffle_seed = torch.initial_seed() % 2**31
 
     def _device(self) -> torch.device:
         trainer = self.trainer

@@ -31,6 +31,7 @@ class DataSchema:
     download: bool = True
     val_size: int = 5000
     split_seed: int = 0
+    shuffle_seed: int = 0
     normalize: str = "standard"
     pad: int = 0
     batch_size: int = 64
