@@ -1,4 +1,7 @@
-"""The one LightningModule: any classifier `nn.Module`, cross-entropy, accuracy per split.
+"""The one LightningModule: any classifier `nn.Module`, its loss, accuracy per split.
+
+A model's output is one score per class, the highest the prediction. The loss is cross-entropy
+unless the model defines `loss(scores, labels)`.
 
 Logged once per epoch under fixed names that aggregation and sweeps read:
 `train/loss`, `train/acc`, `val/loss`, `val/acc`, `test/loss`, `test/acc` and `lr`.
@@ -30,6 +33,8 @@ class Classifier(pl.LightningModule):
     ):
         super().__init__()
         self.model = model
+        # A model with its own criterion (the 1998 LeNet-5's MAP loss) brings it; others get cross-entropy.
+        self.criterion = getattr(model, "loss", F.cross_entropy)
         self.optimizer_factory = optimizer
         self.scheduler_factory = lr_scheduler
         # The run's config travels inside every checkpoint, so a checkpoint alone rebuilds its model.
@@ -47,7 +52,7 @@ class Classifier(pl.LightningModule):
     def _step(self, batch, split: str) -> torch.Tensor:
         images, labels = batch
         logits = self.model(images)
-        loss = F.cross_entropy(logits, labels)
+        loss = self.criterion(logits, labels)
         # Accumulated on the device and logged once per epoch: `self.log` in every step costs
         # about a millisecond of bookkeeping, as much as a whole LeNet step at batch size 1.
         self.accuracy[f"{split}_acc"].update(logits.detach(), labels)

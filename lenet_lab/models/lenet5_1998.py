@@ -1,0 +1,135 @@
+"""LeNet-5 as the 1998 paper describes it (Gradient-Based Learning Applied to Document Recognition).
+
+    input 1@32x32, LeCun scaling (background -0.1, ink 1.175)
+    C1  6 convolutions 5x5                      6@28x28    156 parameters
+    S2  trainable subsampling                   6@14x14     12
+    C3  16 convolutions 5x5, partial table      16@10x10  1,516
+    S4  trainable subsampling                   16@5x5      32
+    C5  120 convolutions 5x5                    120@1x1  48,120
+    F6  84 units                                84       10,164
+    out 10 Euclidean RBF units on fixed 7x12 digit bitmaps      0   (60,000 in all)
+
+Every layer but the output is followed by the squashing function f(a) = 1.7159 tanh(2a/3).
+The model returns *scores*: minus the RBF penalties, so the best class is the largest score,
+as for any other model here; `loss` is the paper's MAP criterion on those scores.
+`head="softmax"` replaces the RBF layer with a trainable 84 -> 10 linear layer and
+cross-entropy (the "reproduction" that later write-ups trained).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# Which S2 maps each C3 map reads (the paper's Table I).
+C3_TABLE = (
+    (0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 5, 0), (5, 0, 1),
+    (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (3, 4, 5, 0), (4, 5, 0, 1), (5, 0, 1, 2),
+    (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5),
+    (0, 1, 2, 3, 4, 5),
+)  # fmt: skip
+
+# The RBF units' fixed weights: stylised digits on a 7x12 grid, "#" = +1, "." = -1.
+DIGIT_BITMAPS = """
+....... ....... ....... ....... ....... ....... ....... ....... ....... .......
+..###.. ...#... ..###.. .#####. ....#.. ####### ...##.. ####### ..###.. ..###..
+.#...#. ..##... .#...#. .....#. ...##.. #...... ..#.... ......# .#...#. .#...#.
+#.....# .#.#... .....#. ....#.. ..#.#.. #...... .#..... .....#. #.....# #.....#
+#.....# ...#... .....#. ...#... .#..#.. #####.. #...... ....#.. .#...#. #.....#
+#.....# ...#... ....#.. ..###.. #...#.. .....#. #.###.. ...#... ..###.. .#...##
+#.....# ...#... ...#... .....#. ####### ......# ##...#. ...#... .#...#. ..###.#
+#.....# ...#... ..#.... ......# ....#.. ......# #.....# ..#.... #.....# ......#
+#.....# ...#... .#..... ......# ....#.. ......# #.....# ..#.... #.....# .....#.
+.#...#. ...#... #...... #....#. ....#.. #....#. .#...#. ..#.... .#...#. ....#..
+..###.. .#####. ####### .####.. ....#.. .####.. ..###.. ..#.... ..###.. ..##...
+....... ....... ....... ....... ....... ....... ....... ....... ....... .......
+"""
+
+
+def digit_bitmaps() -> torch.Tensor:
+    """[10, 12, 7] of -1/+1, digit d at index d."""
+    rows = [line.split() for line in DIGIT_BITMAPS.strip().splitlines()]
+    return torch.tensor([[[1.0 if c == "#" else -1.0 for c in row[d]] for row in rows] for d in range(10)])
+
+
+def squash(a: torch.Tensor) -> torch.Tensor:
+    return 1.7159 * torch.tanh(a * (2 / 3))
+
+
+class Subsampling(nn.Module):
+    """S2/S4: the sum of each 2x2 block times one trainable coefficient, plus one bias, per map."""
+
+    def __init__(self, maps: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(maps))
+        self.bias = nn.Parameter(torch.empty(maps))
+
+    def forward(self, x):
+        return F.avg_pool2d(x, 2) * (4 * self.weight[:, None, None]) + self.bias[:, None, None]
+
+
+class PartialConvolution(nn.Module):
+    """C3: output map k convolves only the input maps in table[k] (1,516 parameters, not 2,416)."""
+
+    def __init__(self, table=C3_TABLE, kernel_size: int = 5):
+        super().__init__()
+        self.convs = nn.ModuleList(nn.Conv2d(len(inputs), 1, kernel_size) for inputs in table)
+        for k, inputs in enumerate(table):
+            self.register_buffer(f"inputs_{k}", torch.tensor(inputs), persistent=False)
+
+    def forward(self, x):
+        return torch.cat([conv(x[:, getattr(self, f"inputs_{k}")]) for k, conv in enumerate(self.convs)], dim=1)
+
+
+class EuclideanRBF(nn.Module):
+    """y_i = sum_j (x_j - w_ij)^2 with fixed w; returns -y (higher is better)."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("centers", digit_bitmaps().flatten(1))  # [10, 84], not trained
+
+    def forward(self, x):
+        return -(x[:, None, :] - self.centers).square().sum(-1)
+
+
+class LeNet5_1998(nn.Module):
+    def __init__(self, head: str = "rbf", map_j: float = 0.1, num_classes: int = 10):
+        super().__init__()
+        if head not in ("rbf", "softmax"):
+            raise ValueError(f"unknown head {head!r}; choose one of rbf, softmax")
+        self.head, self.map_j = head, map_j
+        self.c1, self.s2 = nn.Conv2d(1, 6, 5), Subsampling(6)
+        self.c3, self.s4 = PartialConvolution(), Subsampling(16)
+        self.c5, self.f6 = nn.Conv2d(16, 120, 5), nn.Linear(120, 84)
+        self.output = EuclideanRBF() if head == "rbf" else nn.Linear(84, num_classes)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Uniform in +-2.4 / fan-in, every weight and bias (fan-in: the inputs of the unit)."""
+        fan_in = {self.s2: 4, self.s4: 4, self.c5: 16 * 25, self.f6: 120, self.c1: 25}
+        fan_in.update({conv: conv.in_channels * 25 for conv in self.c3.convs})
+        if self.head == "softmax":
+            fan_in[self.output] = 84
+        for module, inputs in fan_in.items():
+            for parameter in module.parameters(recurse=False):
+                nn.init.uniform_(parameter, -2.4 / inputs, 2.4 / inputs)
+
+    def forward(self, x):
+        x = squash(self.s2(squash(self.c1(x))))
+        x = squash(self.s4(squash(self.c3(x))))
+        x = squash(self.f6(squash(self.c5(x)).flatten(1)))
+        return self.output(x)
+
+    def loss(self, scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """The paper's MAP criterion for the RBF head, cross-entropy for the softmax head.
+
+        With scores z = -y: E = y_correct + log(exp(-j) + sum_i exp(-y_i))
+                              = logsumexp(z_1..z_10, -j) - z_correct,
+        i.e. cross-entropy over the 10 scores plus a fixed 11th "rubbish" class of score -j, which
+        keeps the penalties of the wrong classes from being pushed up without end.
+        """
+        if self.head == "softmax":
+            return F.cross_entropy(scores, labels)
+        rubbish = scores.new_full((len(scores), 1), -self.map_j)
+        return F.cross_entropy(torch.cat([scores, rubbish], dim=1), labels)
