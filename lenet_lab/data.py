@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torchvision.datasets import MNIST
 
 from lenet_lab.batches import EpochPermutation, TensorBatches
+from lenet_lab.distortions import random_affine
 from lenet_lab.errors import DataError
 from lenet_lab.pixels import NORMALIZATIONS
 
@@ -126,6 +127,7 @@ class MNISTDataModule(pl.LightningDataModule):
         batch_size: int = 64,
         eval_batch_size: int = 1000,
         on_device: bool = True,
+        augment: bool = False,
     ):
         super().__init__()
         self.root = Path(root).expanduser()
@@ -138,6 +140,7 @@ class MNISTDataModule(pl.LightningDataModule):
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
         self.on_device = on_device
+        self.augment = augment
         self.checked = False
         self.splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
@@ -185,6 +188,13 @@ class MNISTDataModule(pl.LightningDataModule):
         rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
         sampler = EpochPermutation(len(labels), shuffle, self.shuffle_seed, rank, world, pad=shuffle)
         return TensorBatches(images, labels, batch_size, sampler)
+
+    def on_after_batch_transfer(self, batch, dataloader_idx: int):
+        # Training batches only, on the device, after they got there: fresh distortions every epoch.
+        if self.augment and self.trainer is not None and self.trainer.training:
+            images, labels = batch
+            return random_affine(images), labels
+        return batch
 
     def train_dataloader(self) -> TensorBatches:
         return self._batches("train", self.batch_size, shuffle=True)

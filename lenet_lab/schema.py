@@ -37,6 +37,7 @@ class DataSchema:
     batch_size: int = 64
     eval_batch_size: int = 1000
     on_device: bool = True
+    augment: bool = False
 
     def __post_init__(self):
         require(self.batch_size >= 1, "data.batch_size", self.batch_size, "must be at least 1")

@@ -99,3 +99,30 @@ def test_devices_train_on_equal_shares_and_evaluate_each_example_once():
     evaluation = [EpochPermutation(10, shuffle=False, rank=r, world_size=3, pad=False) for r in range(3)]
     assert [len(s) for s in evaluation] == [4, 3, 3]
     assert sorted(torch.cat([s.indices() for s in evaluation]).tolist()) == list(range(10))  # no duplicates
+
+
+def test_distortions_move_ink_but_keep_the_digit():
+    from lenet_lab.distortions import random_affine
+
+    images = torch.full((64, 1, 32, 32), -0.1)
+    images[:, :, 10:22, 13:19] = 1.175  # a bar of ink on background, LeCun scaling
+    distorted = random_affine(images, torch.Generator().manual_seed(0))
+    assert distorted.shape == images.shape
+    assert not torch.allclose(distorted, images)
+    assert distorted.min() >= -0.1 - 1e-5 and distorted.max() <= 1.175 + 1e-5  # no new values
+    assert torch.allclose(distorted[:, :, 0, :], torch.tensor(-0.1))  # the border stays background
+    ink = (distorted > 0.5).flatten(1).sum(1).float()
+    assert ((ink > 0.6 * 72) & (ink < 1.5 * 72)).all()  # the bar keeps roughly its area
+    again = random_affine(images, torch.Generator().manual_seed(0))
+    assert torch.equal(distorted, again)
+
+
+def test_augment_touches_training_batches_only(mnist_root):
+    from types import SimpleNamespace
+
+    dm = setup_datamodule(mnist_root, augment=True)
+    batch = next(iter(dm.test_dataloader()))
+    dm.trainer = SimpleNamespace(training=False)
+    assert dm.on_after_batch_transfer(batch, 0)[0] is batch[0]
+    dm.trainer = SimpleNamespace(training=True)
+    assert not torch.equal(dm.on_after_batch_transfer(batch, 0)[0], batch[0])
