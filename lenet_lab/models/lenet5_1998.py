@@ -70,16 +70,32 @@ class Subsampling(nn.Module):
 
 
 class PartialConvolution(nn.Module):
-    """C3: output map k convolves only the input maps in table[k] (1,516 parameters, not 2,416)."""
+    """C3: output map k convolves only the input maps in table[k] (1,516 parameters, not 2,416).
 
-    def __init__(self, table=C3_TABLE, kernel_size: int = 5):
+    Only the connected 5x5 kernels are parameters; each forward scatters them into a full
+    [16, 6, 5, 5] weight with zeros elsewhere and runs one convolution, which is much faster
+    than 16 small ones (at batch size 1, every step counts 60,000 times an epoch).
+    """
+
+    def __init__(self, table=C3_TABLE, in_maps: int = 6, kernel_size: int = 5):
         super().__init__()
-        self.convs = nn.ModuleList(nn.Conv2d(len(inputs), 1, kernel_size) for inputs in table)
+        connected = torch.zeros(len(table), in_maps, dtype=torch.bool)
         for k, inputs in enumerate(table):
-            self.register_buffer(f"inputs_{k}", torch.tensor(inputs), persistent=False)
+            connected[k, list(inputs)] = True
+        self.register_buffer("connected", connected, persistent=False)
+        # Kernels in row-major (output map, input map) order, as boolean indexing fills them.
+        self.weight = nn.Parameter(torch.empty(int(connected.sum()), kernel_size, kernel_size))
+        self.bias = nn.Parameter(torch.empty(len(table)))
+
+    def fan_in(self) -> torch.Tensor:
+        """Each kernel's unit's number of inputs: 25 per input map its output map reads."""
+        per_map = self.connected.sum(1) * self.weight.shape[-1] ** 2
+        return per_map.repeat_interleave(self.connected.sum(1))
 
     def forward(self, x):
-        return torch.cat([conv(x[:, getattr(self, f"inputs_{k}")]) for k, conv in enumerate(self.convs)], dim=1)
+        full = self.weight.new_zeros(*self.connected.shape, *self.weight.shape[1:])
+        full[self.connected] = self.weight
+        return F.conv2d(x, full, self.bias)
 
 
 class EuclideanRBF(nn.Module):
@@ -108,12 +124,16 @@ class LeNet5_1998(nn.Module):
     def reset_parameters(self) -> None:
         """Uniform in +-2.4 / fan-in, every weight and bias (fan-in: the inputs of the unit)."""
         fan_in = {self.s2: 4, self.s4: 4, self.c5: 16 * 25, self.f6: 120, self.c1: 25}
-        fan_in.update({conv: conv.in_channels * 25 for conv in self.c3.convs})
         if self.head == "softmax":
             fan_in[self.output] = 84
         for module, inputs in fan_in.items():
             for parameter in module.parameters(recurse=False):
                 nn.init.uniform_(parameter, -2.4 / inputs, 2.4 / inputs)
+        with torch.no_grad():  # C3's fan-in differs by output map: 75, 100 or 150
+            limit = 2.4 / self.c3.fan_in()
+            self.c3.weight.copy_((torch.rand_like(self.c3.weight) * 2 - 1) * limit[:, None, None])
+            maps = self.c3.connected.sum(1) * 25
+            self.c3.bias.copy_((torch.rand_like(self.c3.bias) * 2 - 1) * (2.4 / maps))
 
     def forward(self, x):
         x = squash(self.s2(squash(self.c1(x))))
