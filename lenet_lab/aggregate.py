@@ -146,7 +146,8 @@ def aggregate(
     job_dirs = find_job_dirs(paths)
     if not job_dirs:
         raise FileNotFoundError(f"no job folders (with .hydra/config.yaml or metrics.json) under {', '.join(map(str, paths))}")
-    jobs = [load_job(path, root=out.resolve()) for path in job_dirs]
+    common = Path(os.path.commonpath([p.resolve() for p in paths]))
+    jobs = [load_job(path, root=common if common != path else common.parent) for path in job_dirs]
     for job in jobs:
         for problem in job.warnings:
             warnings.warn(f"{job.name}: {problem}", stacklevel=2)
@@ -154,6 +155,10 @@ def aggregate(
     metrics = list(metrics or DEFAULT_METRICS)
     summary = summarize(jobs)
     parameters = parameter_columns(jobs)
+    for column in parameters:  # a key set in some sweeps only has gaps: keep its integers integers (seed 1, not 1.0)
+        values = summary[column].dropna()
+        if len(values) and all(isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer() for v in values):
+            summary[column] = summary[column].astype("Int64")
     numeric = [c for c in summary.columns if c not in parameters and pd.api.types.is_numeric_dtype(summary[c])]
     unknown = [m for m in metrics if m not in numeric]
     if unknown:
@@ -192,7 +197,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("paths", nargs="+", help="a sweep folder, a job folder, or any folder above many sweeps")
     parser.add_argument("--metrics", nargs="+", help=f"metrics of the comparison (default: {' '.join(DEFAULT_METRICS)})")
     parser.add_argument("--group-by", nargs="*", help="override keys to group by (default: the swept ones except seed)")
-    parser.add_argument("--out", help="where to write the tables and figures (default: the folder above all PATHs)")
+    parser.add_argument("--out", help="where to write the tables and figures (default: the PATH itself, or the common parent of several)")
     parser.add_argument("--format", nargs="+", choices=["csv", "md"], default=["csv", "md"], dest="formats")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
     return parser.parse_args(argv)

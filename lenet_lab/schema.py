@@ -61,6 +61,7 @@ class RunSchema:
 
     def __post_init__(self):
         require(self.epochs >= 1, "epochs", self.epochs, "must be at least 1")
+        require(0 <= self.seed < 2**32, "seed", self.seed, "must be in [0, 2**32)")
         require(self.threads is None or self.threads >= 1, "threads", self.threads, "must be at least 1 (or null)")
         lr = self.optimizer.get("lr")
         require(isinstance(lr, (int, float)) and lr > 0, "optimizer.lr", lr, "must be a number above 0")

@@ -10,12 +10,13 @@ import sys
 from pathlib import Path
 
 from hydra.core.global_hydra import GlobalHydra
+from hydra.errors import ConfigCompositionException
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from lenet_lab.aggregate import aggregate
-from lenet_lab.errors import UserError
+from lenet_lab.errors import UserError, one_line
 
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 NOT_A_RESULT = ("failed", "interrupted", "running", "unknown")  # statuses that make the sweep exit non-zero
@@ -41,21 +42,22 @@ class AggregateSweep(Callback):
         """Hydra checks every job's keys and types before the first starts; this adds the value checks."""
         if not self.validate_first or config.hydra.sweeper._target_ != BASIC_SWEEPER:
             return
-        from lenet_lab.train import build  # Lightning is imported once a sweep really starts
+        from lenet_lab.train import build, check_trainer  # Lightning is imported once a sweep really starts
 
         loader = GlobalHydra.instance().config_loader()
-        checked_data = set()
+        checked = set()  # data folders and trainer settings are checked once each, not per job
         for number, overrides in enumerate(basic_sweep_jobs(config)):
-            job_config = loader.load_sweep_config(config, overrides)
-            with read_write(job_config), open_dict(job_config):
-                del job_config["hydra"]  # a job's own config has no hydra node
             try:
+                job_config = loader.load_sweep_config(config, overrides)
+                with read_write(job_config), open_dict(job_config):
+                    del job_config["hydra"]  # a job's own config has no hydra node
                 datamodule, _ = build(job_config)
-                if datamodule.root not in checked_data:  # missing data fails the sweep once, not every job
-                    datamodule.prepare_data()
-                    checked_data.add(datamodule.root)
-            except UserError as error:
-                print(f"error: job {number} ({' '.join(overrides)}): {error}", file=sys.stderr)
+                for key, check in ((datamodule.root, datamodule.prepare_data), (str(job_config.trainer), lambda: check_trainer(job_config))):
+                    if key not in checked:
+                        check()
+                        checked.add(key)
+            except (UserError, ConfigCompositionException) as error:
+                print(f"error: job {number} ({' '.join(overrides)}): {one_line(error)}", file=sys.stderr)
                 sys.exit(2)
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
@@ -67,6 +69,8 @@ class AggregateSweep(Callback):
             return
         print(f"\n{result['markdown']}\n\nresults: {sweep_dir / 'results.md'}", flush=True)
         summary = result["summary"]
+        for row in summary[summary.status == "diverged"].itertuples():  # a result, but one to notice
+            print(f"job {row.job}: diverged {row.error}".rstrip(), file=sys.stderr)
         failed = summary[summary.status.isin(NOT_A_RESULT)]
         if len(failed):
             for row in failed.itertuples():

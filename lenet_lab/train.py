@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -84,7 +85,33 @@ def build(cfg: DictConfig) -> tuple[pl.LightningDataModule, Classifier]:
         module.configure_optimizers()
     except (InstantiationException, TypeError, ValueError) as error:
         raise UserError(f"bad config: {one_line(error)}") from error
+    check_input_size(module.model, cfg)
     return datamodule, module
+
+
+def check_input_size(model: torch.nn.Module, cfg: DictConfig) -> None:
+    """One image of the size the data settings produce goes through the model, or the config is wrong."""
+    side = 28 + 2 * cfg.data.pad
+    was_training = model.training
+    model.eval()  # batch norm can't train on one image
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, 1, side, side))
+    except RuntimeError as error:
+        raise UserError(f"the model does not take {side}x{side} inputs (data.pad={cfg.data.pad}): {one_line(error)}") from error
+    finally:
+        model.train(was_training)
+
+
+def check_trainer(cfg: DictConfig, build=None) -> pl.Trainer:
+    """The Trainer the config asks for, or a UserError saying why it can't be had (e.g. no GPU here)."""
+    try:
+        return build() if build else instantiate(cfg.trainer, logger=False, enable_checkpointing=False, enable_progress_bar=False)
+    except (InstantiationException, MisconfigurationException, TypeError) as error:
+        raise UserError(
+            f"bad trainer config (trainer.accelerator={cfg.trainer.accelerator}, trainer.devices={cfg.trainer.devices}): "
+            f"{one_line(error.__cause__ or error)}"
+        ) from error
 
 
 def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label: str = "", extra_callbacks=()) -> dict:
@@ -105,16 +132,11 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
     # Parallel jobs on one machine must not oversubscribe its cores; and jobs run one after another
     # in one process (Hydra's basic launcher) must not inherit the previous job's setting.
     torch.set_num_threads(cfg.get("threads") or DEFAULT_THREADS)
-    pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    validate(cfg)  # before seeding: the seed itself may be out of range
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)  # before build: initial weights are drawn there
     datamodule, module = build(cfg)
     datamodule.prepare_data()  # missing data fails here, before the trainer starts
-    try:
-        trainer = build_trainer(cfg, job_dir, interactive, label, extra_callbacks)
-    except (InstantiationException, MisconfigurationException) as error:  # e.g. accelerator=gpu, no GPU here
-        raise UserError(
-            f"the trainer can't start with accelerator={cfg.trainer.accelerator}, devices={cfg.trainer.devices}: "
-            f"{one_line(error.__cause__ or error)}"
-        ) from error
+    trainer = check_trainer(cfg, lambda: build_trainer(cfg, job_dir, interactive, label, extra_callbacks))
     checkpoint = job_dir / CHECKPOINT
     resume_from = str(checkpoint) if checkpoint.is_file() else None
 
@@ -141,6 +163,7 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
     except Diverged as error:
         metrics = outcome("diverged", error=str(error), train_time_s=time.perf_counter() - started)
         write_metrics(job_dir, metrics)
+        print(f"{label + ': ' if label else ''}diverged: {error}", file=sys.stderr, flush=True)
         return metrics
     except (KeyboardInterrupt, SystemExit) as error:  # Lightning turns Ctrl-C and SIGTERM into SystemExit
         write_metrics(job_dir, outcome("interrupted", error=type(error).__name__, train_time_s=time.perf_counter() - started))

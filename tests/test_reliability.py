@@ -35,6 +35,8 @@ def run_cli(monkeypatch, tmp_path, capsys, *args):
         ("data.normalize=zscore", "standard"),
         ("model=lenet6", "lenet_keras"),  # lists the valid options
         ("model.activation=gelu", "unknown activation 'gelu'"),
+        ("data.pad=0", "does not take 28x28 inputs (data.pad=0)"),  # LeNet needs 32x32
+        ("seed=-1", "seed=-1"),
     ],
 )
 def test_bad_config_is_one_line_and_exit_code_2(monkeypatch, tmp_path, capsys, mnist_root, override, says):
@@ -56,6 +58,14 @@ def test_missing_accelerator_is_named(monkeypatch, tmp_path, capsys, mnist_root)
 def test_sweep_without_data_fails_once_before_any_job(monkeypatch, tmp_path, capsys):
     code, err = run_cli(monkeypatch, tmp_path, capsys, "-m", "seed=1,2", f"data.root={tmp_path / 'nowhere'}", "data.download=false")
     assert code == 2 and "MNIST files missing" in err and len(err.strip().splitlines()) == 1
+    assert not list(tmp_path.rglob("metrics.json"))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_sweep_checks_the_accelerator_and_group_options_before_any_job(monkeypatch, tmp_path, capsys, mnist_root):
+    for overrides, says in ((["trainer.accelerator=cpu,gpu"], "accelerator=gpu"), (["optimizer=adam,sgdd"], "sgdd")):
+        code, err = run_cli(monkeypatch, tmp_path, capsys, "-m", *overrides, f"data.root={mnist_root}", "data.val_size=20")
+        assert code == 2 and says in err and len(err.strip().splitlines()) == 1, err
     assert not list(tmp_path.rglob("metrics.json"))
 
 

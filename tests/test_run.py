@@ -43,18 +43,18 @@ def test_multirun_sweep_leaves_one_job_dir_per_combination(mnist_root, tmp_path)
 
 def test_a_failing_job_does_not_sink_the_sweep_and_a_rerun_skips_finished_jobs(mnist_root, tmp_path):
     sweep = tmp_path / "sweep"
-    # in_features=100 is a valid config that builds, but 28x28 images have 784 pixels: jobs 1 and 3
-    # raise in their first training step, and job 2 must still run after job 1 failed.
+    # StepLR(step_size=0) builds, then divides by zero when it first steps, after epoch 1: jobs 1
+    # and 3 raise mid-training, and job 2 must still run after job 1 failed.
     command = (
-        "-m", "model=mlp", "model.hidden=[32],[16]", "model.in_features=784,100",
-        "epochs=1", "data.val_size=20", f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false",
+        "-m", "model=mlp", "model.hidden=[32],[16]", "lr_scheduler=step", "lr_scheduler.step_size=1,0",
+        "epochs=2", "data.val_size=20", f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false",
     )  # fmt: skip
     env = {"LENET_LAB_DATA": str(mnist_root)}
     result = run(*command, cwd=tmp_path, env_extra=env)
     assert result.returncode == 1
     statuses = {job.name.split("_")[0]: json.loads((job / "metrics.json").read_text()) for job in sweep.glob("*_*")}
     assert {num: m["status"] for num, m in statuses.items()} == {"0": "completed", "1": "failed", "2": "completed", "3": "failed"}
-    assert "Error" in statuses["1"]["error"]
+    assert "ZeroDivisionError" in statuses["1"]["error"]
     assert "did not complete" in result.stderr
     assert (sweep / "results.csv").read_text().count("failed") == 2
 
