@@ -144,18 +144,19 @@ class MNISTDataModule(pl.LightningDataModule):
         self.checked = False
         self.splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
-    def prepare_data(self) -> None:
-        # Lightning calls this before fit and again before test: check (55 MB of MD5) only once.
+    def _ensure_files(self, download: bool) -> None:
+        # Lightning asks before fit and again before test: check (55 MB of MD5) only once.
         if not self.checked:
-            ensure_mnist(self.root, self.download)
+            ensure_mnist(self.root, download)
             self.checked = True
+
+    def prepare_data(self) -> None:
+        self._ensure_files(self.download)
 
     def setup(self, stage: str | None = None) -> None:
         if self.splits:
             return
-        if not self.checked:  # other ranks than 0 skip prepare_data: check, but never download here
-            ensure_mnist(self.root, download=False)
-            self.checked = True
+        self._ensure_files(download=False)  # ranks other than 0 skip prepare_data; they never download
         train_images, train_labels = load_split(self.root, train=True)
         test_images, test_labels = load_split(self.root, train=False)
         if not 0 <= self.val_size < len(train_labels):

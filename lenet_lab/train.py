@@ -103,10 +103,10 @@ def check_input_size(model: torch.nn.Module, cfg: DictConfig) -> None:
         model.train(was_training)
 
 
-def check_trainer(cfg: DictConfig, build=None) -> pl.Trainer:
+def check_trainer(cfg: DictConfig, make_trainer=None) -> pl.Trainer:
     """The Trainer the config asks for, or a UserError saying why it can't be had (e.g. no GPU here)."""
     try:
-        return build() if build else instantiate(cfg.trainer, logger=False, enable_checkpointing=False, enable_progress_bar=False)
+        return make_trainer() if make_trainer else instantiate(cfg.trainer, logger=False, enable_checkpointing=False, enable_progress_bar=False)
     except (InstantiationException, MisconfigurationException, TypeError) as error:
         raise UserError(
             f"bad trainer config (trainer.accelerator={cfg.trainer.accelerator}, trainer.devices={cfg.trainer.devices}): "
