@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lenet_lab.jobs import Job, find_job_dirs, load_job
+from lenet_lab.jobs import Job, find_job_dirs, load_job, setting
 from lenet_lab.markdown import markdown_table
 
 FINAL = ("train/acc", "val/acc", "test/acc", "test/loss")
@@ -153,8 +153,12 @@ def aggregate(
             warnings.warn(f"{job.name}: {problem}", stacklevel=2)
 
     metrics = list(metrics or DEFAULT_METRICS)
-    summary = summarize(jobs)
     parameters = parameter_columns(jobs)
+    for job in jobs:  # a key another sweep varied: this job's value came from its config (read only then)
+        for key in parameters:
+            if key not in job.params and (value := setting(job.path, key)) is not None:
+                job.params[key] = value
+    summary = summarize(jobs)
     for column in parameters:  # a key set in some sweeps only has gaps: keep its integers integers (seed 1, not 1.0)
         values = summary[column].dropna()
         if len(values) and all(isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer() for v in values):

@@ -84,6 +84,24 @@ def read_curves(path: Path) -> tuple[pd.DataFrame, list[str]]:
     return curves[["tag", "step", "epoch", "value", "wall_time"]], problems
 
 
+def setting(path: Path, key: str):
+    """What the job ran with for `key` although it didn't override it: a group's chosen option
+    (`model` -> "lenet", from Hydra's record of its choices) or a config value (`optimizer.lr`).
+    None when the job's .hydra files don't say."""
+    try:
+        if "." not in key:
+            hydra = yaml.safe_load((path / ".hydra" / "hydra.yaml").read_text()) or {}
+            choices = hydra.get("hydra", {}).get("runtime", {}).get("choices", {})
+            if key in choices:
+                return choices[key]
+        value = yaml.safe_load((path / ".hydra" / "config.yaml").read_text())
+        for part in key.split("."):
+            value = value[part]
+        return None if isinstance(value, (dict, list)) else value
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return None
+
+
 def load_job(path: Path, root: Path | None = None) -> Job:
     warnings = []
     overrides_file = path / ".hydra" / "overrides.yaml"

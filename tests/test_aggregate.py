@@ -114,7 +114,18 @@ def test_jobs_of_sweeps_over_different_keys_all_stay_in_the_comparison(tmp_path)
     fake_job(tmp_path / "optimizers" / "0_optimizer=sgd", ["optimizer=sgd"], [0.7], 0.7)
     comparison = aggregate([tmp_path], plots=False)["comparison"]
     assert comparison["n"].sum() == 3
-    assert ("(default)", "sgd") in set(zip(comparison["model"], comparison["optimizer"]))
+    assert ("(default)", "sgd") in set(zip(comparison["model"], comparison["optimizer"]))  # nothing says which
+
+
+def test_a_key_a_job_did_not_set_takes_the_value_it_ran_with(tmp_path):
+    fake_job(tmp_path / "models" / "0_model=a", ["model=a"], [0.8], 0.8)
+    sgd = fake_job(tmp_path / "optimizers" / "0_optimizer=sgd", ["optimizer=sgd"], [0.7], 0.7)
+    (sgd / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump({"hydra": {"runtime": {"choices": {"model": "a", "optimizer": "sgd"}}}}))
+    (sgd / ".hydra" / "config.yaml").write_text(yaml.safe_dump({"optimizer": {"lr": 0.01}}))
+    summary = aggregate([tmp_path], plots=False)["summary"].set_index("job")
+    assert summary.loc["optimizers/0_optimizer=sgd", "model"] == "a"  # from Hydra's record of its choices
+    comparison = aggregate([tmp_path], group_by=["model"], plots=False)["comparison"]
+    assert list(comparison["model"]) == ["a"] and comparison["n"].item() == 2
 
 
 def test_test_scores_belong_to_the_last_epoch(sweep):
