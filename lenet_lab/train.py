@@ -68,12 +68,13 @@ def build_trainer(cfg: DictConfig, job_dir: Path, interactive: bool, label: str,
 
 
 def build(cfg: DictConfig) -> tuple[pl.LightningDataModule, Classifier]:
-    """Config -> DataModule and LightningModule. Bad values fail here, before any data is read.
+    """Config -> DataModule and LightningModule, seeded. Bad values fail here, before any data is read.
 
     The optimizer and scheduler are built once too, so that a wrong keyword for them (`++optimizer.momentum=0.9`
     with Adam) is reported now, not when Lightning builds them after loading the data.
     """
     validate(cfg)
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)  # after validate (the seed may be out of range), before the weights are drawn
     try:
         datamodule = instantiate(cfg.data)
         module = Classifier(
@@ -132,8 +133,6 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
     # Parallel jobs on one machine must not oversubscribe its cores; and jobs run one after another
     # in one process (Hydra's basic launcher) must not inherit the previous job's setting.
     torch.set_num_threads(cfg.get("threads") or DEFAULT_THREADS)
-    validate(cfg)  # before seeding: the seed itself may be out of range
-    pl.seed_everything(cfg.seed, workers=True, verbose=False)  # before build: initial weights are drawn there
     datamodule, module = build(cfg)
     datamodule.prepare_data()  # missing data fails here, before the trainer starts
     trainer = check_trainer(cfg, lambda: build_trainer(cfg, job_dir, interactive, label, extra_callbacks))
