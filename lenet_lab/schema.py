@@ -57,12 +57,12 @@ class RunSchema:
     logger: dict[str, Any] = MISSING
     epochs: int = 10
     seed: int = 1
-    threads: Optional[int] = None
+    threads: Any = "auto"  # a number, null or "auto": lenet_lab/threads.py
 
     def __post_init__(self):
         require(self.epochs >= 1, "epochs", self.epochs, "must be at least 1")
         require(0 <= self.seed < 2**32, "seed", self.seed, "must be in [0, 2**32)")
-        require(self.threads is None or self.threads >= 1, "threads", self.threads, "must be at least 1 (or null)")
+        require(self.threads in (None, "auto") or (type(self.threads) is int and self.threads >= 1), "threads", self.threads, "must be auto, null or a whole number at least 1")
         lr = self.optimizer.get("lr")
         require(isinstance(lr, (int, float)) and lr > 0, "optimizer.lr", lr, "must be a number above 0")
 

@@ -27,6 +27,7 @@ from lenet_lab.hparams import write_hparams
 from lenet_lab.module import Classifier
 from lenet_lab.results import read_metrics, write_metrics
 from lenet_lab.schema import validate
+from lenet_lab.threads import threads_per_job
 
 # Lightning calls a torch API that torch has deprecated; nothing a user can act on.
 warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")
@@ -132,7 +133,7 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
         logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     # Parallel jobs on one machine must not oversubscribe its cores; and jobs run one after another
     # in one process (Hydra's basic launcher) must not inherit the previous job's setting.
-    torch.set_num_threads(cfg.get("threads") or DEFAULT_THREADS)
+    torch.set_num_threads(threads_per_job(cfg))
     datamodule, module = build(cfg)
     datamodule.prepare_data()  # missing data fails here, before the trainer starts
     trainer = check_trainer(cfg, lambda: build_trainer(cfg, job_dir, interactive, label, extra_callbacks))
