@@ -1,0 +1,114 @@
+"""Evaluate a finished job from its checkpoint: the per-job evaluation again, plus t-SNE maps.
+
+    python -m lenet_lab.evaluate JOB_DIR                 # evaluation/ files + t-SNE of 1,000 training images
+    python -m lenet_lab.evaluate JOB_DIR --n 0           # no t-SNE
+    python -m lenet_lab.evaluate JOB_DIR --n 50000 --device cuda
+
+The model is rebuilt from the config the checkpoint carries and tested on the official test set
+read from the job's data folder (or LENET_LAB_DATA, or --data-root). Files go to JOB_DIR/evaluation/
+(see `lenet_lab.job_evaluation`), and with --n > 0 also:
+
+    tsne.png    t-SNE maps of the penultimate-layer features and of the raw pixels, by label
+    tsne.csv    their coordinates: index (in the training split), label, features_x/y, pixels_x/y
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from lenet_lab.errors import UserError
+from lenet_lab.evaluation_plots import embeddings_figure, save_figure
+from lenet_lab.features import penultimate_features
+from lenet_lab.job_evaluation import evaluate_predictions, evaluation_dir
+from lenet_lab.results import read_metrics
+from lenet_lab.trained_model import load_trained, scores_of
+from lenet_lab.tsne import tsne
+
+PROGRESS_FROM = 2000  # t-SNE of more points than this shows a progress bar (it takes minutes)
+
+
+def data_module(cfg: DictConfig, data_root: str | None):
+    """The job's own data settings (normalisation, padding, split), read from `data_root`, else
+    LENET_LAB_DATA, else the folder the job trained on. Never downloads."""
+    root = data_root or os.environ.get("LENET_LAB_DATA") or cfg.data.root
+    datamodule = instantiate(cfg.data, root=str(root), download=False, on_device=False)
+    datamodule.setup("test")
+    return datamodule
+
+
+def tsne_maps(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, out: Path, device: str, perplexity: float) -> Path:
+    """t-SNE of the model's penultimate features and of the raw pixels of `images`, as one PNG and a CSV."""
+    progress = len(images) > PROGRESS_FROM
+    features = penultimate_features(model, images)
+    maps = {
+        f"penultimate layer ({features.shape[1]} features)": tsne(features, perplexity, device=device, progress=progress, desc="t-SNE of features"),
+        f"raw pixels ({images[0].numel()})": tsne(images.flatten(1), perplexity, device=device, progress=progress, desc="t-SNE of pixels"),
+    }
+    labels = labels.numpy()
+    fig = embeddings_figure({name: points.numpy() for name, points in maps.items()}, labels, f"t-SNE of {len(labels):,} training images")
+    save_figure(fig, out / "tsne.png")
+    (feature_map, pixel_map) = maps.values()
+    table = pd.DataFrame({"index": np.arange(len(labels)), "label": labels})
+    for name, points in (("features", feature_map), ("pixels", pixel_map)):
+        table[f"{name}_x"], table[f"{name}_y"] = points[:, 0].numpy(), points[:, 1].numpy()
+    table.to_csv(out / "tsne.csv", index=False)
+    return out / "tsne.png"
+
+
+def evaluate(job: str | Path, n: int = 1000, data_root: str | None = None, device: str = "cpu", perplexity: float = 30.0, out=None) -> dict:
+    out = out or sys.stdout  # looked up now: a caller may have redirected it
+    trained = load_trained(job)
+    model = trained.model.to(device)
+    datamodule = data_module(trained.cfg, data_root)
+    images, labels = datamodule.splits["test"]
+    started = time.perf_counter()
+    scores = scores_of(model, images)
+    result = evaluate_predictions(trained.job_dir, images, labels, scores)
+    print(result["text"], file=out)
+    recorded = (read_metrics(trained.job_dir) or {}).get("test/acc")
+    note = f" (metrics.json: {100 * recorded:.2f}%)" if recorded is not None else ""
+    print(f"test accuracy {100 * result['accuracy']:.2f}%{note}; {time.perf_counter() - started:.1f}s -> {result['dir']}", file=out)
+    if n > 0:
+        train_images, train_labels = datamodule.splits["train"]
+        if n > len(train_labels):
+            raise UserError(f"--n {n} is more than the {len(train_labels)} training images of this job's split")
+        # The training split is in a seeded random order (data.split_seed): its first n are a random sample.
+        started = time.perf_counter()
+        path = tsne_maps(model, train_images[:n], train_labels[:n], evaluation_dir(trained.job_dir), device, perplexity)
+        print(f"t-SNE of {n} training images: {time.perf_counter() - started:.1f}s -> {path}", file=out)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lenet_lab.evaluate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("job", help="a job folder (with checkpoints/last.ckpt) or a checkpoint file")
+    parser.add_argument("--n", type=int, default=1000, help="training images in the t-SNE maps (0: none; up to the training split's size)")
+    parser.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity (default 30)")
+    parser.add_argument("--data-root", help="folder holding MNIST/raw/ (default: LENET_LAB_DATA, else the job's data.root)")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda: t-SNE of tens of thousands of points wants a GPU")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: all cores)")
+    args = parser.parse_args(argv)
+    if args.n < 0:
+        parser.error("--n must be 0 or more")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        evaluate(args.job, args.n, args.data_root, args.device, args.perplexity)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

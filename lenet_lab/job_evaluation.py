@@ -1,0 +1,67 @@
+"""One model's test predictions -> the files that show what it gets wrong, in `<job>/evaluation/`.
+
+    confusion_matrix.csv / .png    row = true class, column = predicted class
+    classification_report.csv      per-class precision, recall, F1, support; macro and weighted averages
+    misclassified.png              the wrong predictions, most confident first, "true->predicted"
+    predictions.png                random test digits with their predictions
+
+Written for every job when it is tested (`lenet_lab.evaluation_callback`), and again on demand
+from a job's checkpoint (`python -m lenet_lab.evaluate JOB_DIR`). Cheap on purpose: every job of
+every sweep pays for it (about a second on a CPU).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lenet_lab import evaluation_plots as plots
+from lenet_lab.classification import CONFUSION_CSV, REPORT_CSV, accuracy, classification_report, confusion_matrix, confusion_table, format_report
+
+EVALUATION_DIR = "evaluation"
+MAX_SHOWN = 100  # misclassified digits drawn: beyond this a grid is unreadable
+RANDOM_SHOWN = 50
+GRID_SEED = 0  # the same random digits for every job, so that jobs can be compared side by side
+
+
+def evaluation_dir(job_dir: str | Path) -> Path:
+    return Path(job_dir) / EVALUATION_DIR
+
+
+def evaluate_predictions(job_dir: str | Path, images: torch.Tensor, labels: torch.Tensor, scores: torch.Tensor, writer=None, step: int = 0) -> dict:
+    """Write the evaluation files for test `images` [N, 1, H, W] (as the model saw them), true
+    `labels` [N] and the model's `scores` [N, classes] (highest = prediction); log the confusion
+    matrix and the mistakes as images to `writer` (a TensorBoard SummaryWriter) if given.
+
+    Returns the confusion matrix, the report table, the accuracy and the output folder.
+    """
+    out = evaluation_dir(job_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    scores = scores.float()
+    labels = labels.long().numpy()
+    probabilities = torch.softmax(scores, dim=1)
+    confidence, predicted = probabilities.max(1)
+    predicted = predicted.numpy()
+    pictures = images[:, 0].float().numpy()
+
+    matrix = confusion_matrix(labels, predicted, num_classes=scores.shape[1])
+    report = classification_report(matrix)
+    confusion_table(matrix).to_csv(out / CONFUSION_CSV)
+    report.to_csv(out / REPORT_CSV, index=False)
+
+    figures = {"confusion_matrix": plots.confusion_figure(matrix)}
+    wrong = np.flatnonzero(predicted != labels)
+    # Most confident mistakes first: those say most about the model (or about a wrong label).
+    wrong = wrong[np.argsort(-confidence.numpy()[wrong], kind="stable")]
+    shown = wrong[:MAX_SHOWN]
+    figures["misclassified"] = plots.misclassified_figure(pictures[shown], labels[shown], predicted[shown], total=len(wrong))
+    sample = np.random.default_rng(GRID_SEED).permutation(len(labels))[:RANDOM_SHOWN]
+    figures["predictions"] = plots.predictions_figure(pictures[sample], labels[sample], predicted[sample])
+
+    for name, fig in figures.items():
+        if writer is not None and name in ("confusion_matrix", "misclassified"):
+            writer.add_figure(f"test/{name}", fig, global_step=step, close=False)
+        plots.save_figure(fig, out / f"{name}.png")
+    return {"matrix": matrix, "report": report, "accuracy": accuracy(matrix), "dir": out, "text": format_report(report, matrix)}

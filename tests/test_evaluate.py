@@ -1,0 +1,109 @@
+"""Every tested job leaves its evaluation; `python -m lenet_lab.evaluate` redoes it from the checkpoint, with t-SNE."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from lenet_lab import evaluate
+from lenet_lab.classification import accuracy, classification_report, confusion_matrix, read_confusion, read_report
+from lenet_lab.features import penultimate_features
+from lenet_lab.train import build, train
+from lenet_lab.tsne import tsne
+from tests.conftest import TINY_TEST, TINY_TRAIN
+
+EVALUATION_FILES = ("confusion_matrix.csv", "confusion_matrix.png", "classification_report.csv", "misclassified.png", "predictions.png")
+
+
+@pytest.fixture(scope="module")
+def tested_job(tmp_path_factory, mnist_root):
+    from hydra import compose, initialize_config_dir
+
+    from tests.conftest import PROJECT
+
+    with initialize_config_dir(config_dir=str(PROJECT / "conf"), version_base="1.3"):
+        # One epoch at a low rate: some test digits still wrong, so the mistakes grid has content.
+        cfg = compose("config", overrides=[f"data.root={mnist_root}", "data.val_size=20", "data.batch_size=16", "epochs=1", "optimizer.lr=0.001", "threads=1"])
+    job_dir = tmp_path_factory.mktemp("job")
+    metrics = train(cfg, job_dir)
+    return job_dir, metrics
+
+
+def test_a_tested_job_leaves_its_evaluation(tested_job):
+    job_dir, metrics = tested_job
+    out = job_dir / "evaluation"
+    for name in EVALUATION_FILES:
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    matrix = read_confusion(job_dir / "evaluation")
+    assert matrix.shape == (10, 10) and matrix.sum() == TINY_TEST  # every test digit, once
+    assert matrix.sum(1).tolist() == [TINY_TEST // 10] * 10  # rows are the true classes
+    assert accuracy(matrix) == pytest.approx(metrics["test/acc"])  # the same predictions the test pass scored
+    report = read_report(job_dir / "evaluation")
+    assert report["class"].tolist() == [str(c) for c in range(10)] + ["macro avg", "weighted avg"]
+    assert report.support.iloc[:10].sum() == TINY_TEST
+
+
+def test_tensorboard_has_the_confusion_matrix_image(tested_job):
+    job_dir, _ = tested_job
+    tags = set()
+    for event_file in job_dir.glob("events.out.tfevents.*"):
+        events = EventAccumulator(str(event_file))
+        events.Reload()
+        tags.update(events.Tags()["images"])
+    assert {"test/confusion_matrix", "test/misclassified"} <= tags
+
+
+def test_evaluate_cli_redoes_it_from_the_checkpoint_with_tsne(tested_job, mnist_root, capsys):
+    job_dir, metrics = tested_job
+    before = read_confusion(job_dir / "evaluation")
+    (job_dir / "evaluation" / "confusion_matrix.csv").unlink()
+    assert evaluate.main([str(job_dir), "--n", "60", "--data-root", str(mnist_root), "--threads", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "macro avg" in printed and f"test accuracy {100 * metrics['test/acc']:.2f}%" in printed
+    assert (read_confusion(job_dir / "evaluation") == before).all()  # the same weights, the same predictions
+    table = pd.read_csv(job_dir / "evaluation" / "tsne.csv")
+    assert len(table) == 60 and list(table.columns) == ["index", "label", "features_x", "features_y", "pixels_x", "pixels_y"]
+    assert np.isfinite(table.drop(columns=["index", "label"]).to_numpy()).all()
+    assert (job_dir / "evaluation" / "tsne.png").stat().st_size > 0
+
+
+def test_evaluate_cli_bad_input_is_one_line_and_exit_2(tmp_path, mnist_root, tested_job, capsys):
+    assert evaluate.main([str(tmp_path / "nowhere")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'nowhere'}: no such job folder or checkpoint file"
+    job_dir, _ = tested_job
+    assert evaluate.main([str(job_dir), "--n", str(TINY_TRAIN), "--data-root", str(mnist_root)]) == 2  # more than the 100 the split trains on
+    assert "--n 120 is more than the 100 training images" in capsys.readouterr().err
+
+
+def test_classification_report_by_hand():
+    labels = [0, 0, 0, 1, 1, 2]
+    predicted = [0, 0, 1, 1, 1, 1]
+    matrix = confusion_matrix(labels, predicted, num_classes=3)
+    assert matrix.tolist() == [[2, 1, 0], [0, 2, 0], [0, 1, 0]]
+    report = classification_report(matrix).set_index("class")
+    assert report.loc["0", ["precision", "recall"]].tolist() == pytest.approx([1.0, 2 / 3])
+    assert report.loc["1", ["precision", "recall", "f1"]].tolist() == pytest.approx([0.5, 1.0, 2 / 3])
+    assert report.loc["2", ["precision", "recall", "f1"]].tolist() == [0.0, 0.0, 0.0]  # never predicted: 0, not NaN
+    assert report.loc["macro avg", "recall"] == pytest.approx((2 / 3 + 1 + 0) / 3)
+    assert report.loc["weighted avg", "recall"] == pytest.approx(4 / 6)  # = accuracy
+    assert accuracy(matrix) == pytest.approx(4 / 6)
+
+
+@pytest.mark.parametrize("model, width", [("lenet", 84), ("lenet_keras", 120), ("mlp", 32), ("lenet5_1998", 84)])
+def test_penultimate_features_are_the_output_layers_input(compose_config, model, width):
+    _, module = build(compose_config(f"model={model}"))
+    side = 28 + 2 * (2 if model in ("lenet", "lenet5_1998") else 0)
+    assert penultimate_features(module.model.eval(), torch.rand(3, 1, side, side)).shape == (3, width)
+
+
+def test_tsne_keeps_clusters_apart():
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.arange(150) % 5
+    points = torch.randn(5, 40, generator=generator)[labels] * 4 + torch.randn(150, 40, generator=generator)
+    embedded = tsne(points, perplexity=10, iterations=300)
+    assert embedded.shape == (150, 2) and torch.isfinite(embedded).all()
+    distances = torch.cdist(embedded, embedded).fill_diagonal_(float("inf"))
+    nearest = distances.topk(5, largest=False).indices
+    assert (labels[nearest] == labels[:, None]).float().mean() > 0.95  # neighbours in the map are neighbours in the data
+    assert torch.equal(embedded, tsne(points, perplexity=10, iterations=300))  # deterministic
