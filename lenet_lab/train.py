@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from lenet_lab.divergence import DivergenceGuard, Diverged
 from lenet_lab.epoch_line import EpochLine
 from lenet_lab.errors import UserError, one_line
+from lenet_lab.evaluation_callback import TestEvaluation
 from lenet_lab.hparams import write_hparams
 from lenet_lab.module import Classifier
 from lenet_lab.results import read_metrics, write_metrics
@@ -51,6 +52,7 @@ def build_trainer(cfg: DictConfig, job_dir: Path, interactive: bool, label: str,
     callbacks = [
         ModelCheckpoint(dirpath=checkpoint.parent, filename=checkpoint.stem, save_top_k=1, enable_version_counter=False),
         DivergenceGuard(),
+        TestEvaluation(job_dir, verbose=not label),  # evaluation/ files and TensorBoard images when the job is tested
         *extra_callbacks,
     ]
     progress_bar = cfg.trainer.get("enable_progress_bar")
