@@ -52,7 +52,7 @@ def tsne_maps(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor
     features = penultimate_features(model, images)
     maps = {
         f"penultimate layer ({features.shape[1]} features)": tsne(features, perplexity, device=device, progress=progress, desc="t-SNE of features"),
-        f"raw pixels ({images[0].numel()})": tsne(images.flatten(1), perplexity, device=device, progress=progress, desc="t-SNE of pixels"),
+        f"raw pixels ({images.shape[-2]}x{images.shape[-1]} input)": tsne(images.flatten(1), perplexity, device=device, progress=progress, desc="t-SNE of pixels"),
     }
     labels = labels.numpy()
     fig = embeddings_figure({name: points.numpy() for name, points in maps.items()}, labels, f"t-SNE of {len(labels):,} training images")

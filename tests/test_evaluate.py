@@ -10,7 +10,7 @@ from lenet_lab import evaluate
 from lenet_lab.classification import accuracy, classification_report, confusion_matrix, read_confusion, read_report
 from lenet_lab.features import penultimate_features
 from lenet_lab.train import build, train
-from lenet_lab.tsne import tsne
+from lenet_lab.tsne import exact_repulsion, grid_repulsion, tsne
 from tests.conftest import TINY_TEST, TINY_TRAIN
 
 EVALUATION_FILES = ("confusion_matrix.csv", "confusion_matrix.png", "classification_report.csv", "misclassified.png", "predictions.png")
@@ -97,13 +97,25 @@ def test_penultimate_features_are_the_output_layers_input(compose_config, model,
     assert penultimate_features(module.model.eval(), torch.rand(3, 1, side, side)).shape == (3, width)
 
 
-def test_tsne_keeps_clusters_apart():
+@pytest.mark.parametrize("exact", [True, False])
+def test_tsne_keeps_clusters_apart(exact):
     generator = torch.Generator().manual_seed(0)
     labels = torch.arange(150) % 5
     points = torch.randn(5, 40, generator=generator)[labels] * 4 + torch.randn(150, 40, generator=generator)
-    embedded = tsne(points, perplexity=10, iterations=300)
+    embedded = tsne(points, perplexity=10, iterations=300, exact=exact)
     assert embedded.shape == (150, 2) and torch.isfinite(embedded).all()
     distances = torch.cdist(embedded, embedded).fill_diagonal_(float("inf"))
     nearest = distances.topk(5, largest=False).indices
     assert (labels[nearest] == labels[:, None]).float().mean() > 0.95  # neighbours in the map are neighbours in the data
-    assert torch.equal(embedded, tsne(points, perplexity=10, iterations=300))  # deterministic
+    assert torch.equal(embedded, tsne(points, perplexity=10, iterations=300, exact=exact))  # deterministic
+
+
+@pytest.mark.parametrize("spread", [1e-4, 1.0, 10.0])
+def test_grid_repulsion_is_close_to_the_exact_sums(spread):
+    # Two blobs, from the first iterations' speck (1e-4) to a map 100 units wide.
+    y = torch.randn(1000, 2, generator=torch.Generator().manual_seed(1)) * spread
+    y[:500] += 3 * spread
+    exact_force, exact_z = exact_repulsion(y)
+    grid_force, grid_z = grid_repulsion(y)
+    assert float(grid_z / exact_z) == pytest.approx(1, abs=0.01)
+    assert float((grid_force / grid_z - exact_force / exact_z).norm() / (exact_force / exact_z).norm()) < 0.05
