@@ -1,12 +1,10 @@
 """True and predicted labels -> confusion matrix -> per-class precision, recall and F1.
 
-Pure functions on arrays and tables, no files: the per-job evaluation writes them, sweep figures
-can read them back (`read_confusion`, `read_report`).
+Pure functions on arrays and tables, no files: `lenet_lab.job_evaluation` writes them into a job
+folder and reads them back (`read_confusion`, `read_report`).
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -65,13 +63,3 @@ def confusion_table(matrix: np.ndarray) -> pd.DataFrame:
     """The matrix with labelled rows (true) and columns (predicted), as written to CSV."""
     classes = [str(c) for c in range(len(matrix))]
     return pd.DataFrame(matrix, index=pd.Index(classes, name="true"), columns=pd.Index(classes, name="predicted"))
-
-
-def read_confusion(job_dir: str | Path) -> np.ndarray:
-    """A job's confusion matrix (int64, row = true class) from its CSV."""
-    return pd.read_csv(Path(job_dir) / CONFUSION_CSV, index_col=0).to_numpy(dtype=np.int64)
-
-
-def read_report(job_dir: str | Path) -> pd.DataFrame:
-    """A job's classification report from its CSV (class is a string column: "0".."9", "macro avg", ...)."""
-    return pd.read_csv(Path(job_dir) / REPORT_CSV, dtype={"class": str})

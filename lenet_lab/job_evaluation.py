@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
 from lenet_lab import evaluation_plots as plots
@@ -28,6 +29,16 @@ GRID_SEED = 0  # the same random digits for every job, so that jobs can be compa
 
 def evaluation_dir(job_dir: str | Path) -> Path:
     return Path(job_dir) / EVALUATION_DIR
+
+
+def read_confusion(job_dir: str | Path) -> np.ndarray:
+    """A job's confusion matrix (int64 [10, 10], row = true class) from its evaluation."""
+    return pd.read_csv(evaluation_dir(job_dir) / CONFUSION_CSV, index_col=0).to_numpy(dtype=np.int64)
+
+
+def read_report(job_dir: str | Path) -> pd.DataFrame:
+    """A job's classification report from its evaluation ("class" is text: "0".."9", "macro avg", "weighted avg")."""
+    return pd.read_csv(evaluation_dir(job_dir) / REPORT_CSV, dtype={"class": str})
 
 
 def evaluate_predictions(job_dir: str | Path, images: torch.Tensor, labels: torch.Tensor, scores: torch.Tensor, writer=None, step: int = 0) -> dict:
