@@ -6,7 +6,8 @@
     predictions.png                random test digits with their predictions
 
 Written for every job when it is tested (`lenet_lab.evaluation_callback`), and again on demand
-from a job's checkpoint (`python -m lenet_lab.evaluate JOB_DIR`). Cheap on purpose: every job of
+from a job's checkpoint (`python -m lenet_lab.evaluate JOB_DIR`); read back with `read_confusion`
+and `read_report`, drawn with `lenet_lab.evaluation_plots`. Cheap on purpose: every job of
 every sweep pays for it (about a second on a CPU).
 """
 
