@@ -58,6 +58,8 @@ class RunSchema:
     epochs: int = 10
     seed: int = 1
     threads: Any = "auto"  # a number, null or "auto": lenet_lab/threads.py
+    # A job of a sweep file (sweeps/*.yaml): {name: the sweep, row: the table row it reproduces}.
+    sweep: Optional[dict[str, Any]] = None
 
     def __post_init__(self):
         require(self.epochs >= 1, "epochs", self.epochs, "must be at least 1")

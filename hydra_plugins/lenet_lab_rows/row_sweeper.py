@@ -1,0 +1,106 @@
+"""A sweeper whose jobs are named rows, each a list of ordinary overrides.
+
+A published table's rows differ in config-group choices and values at once (`optimizer=sgd
+optimizer.lr=1` next to `optimizer=adam epochs=60`), which a cartesian sweep can't express. A
+sweep file (sweeps/*.yaml) selects this sweeper and lists its rows:
+
+    hydra:
+      sweeper:
+        rows:
+          adam_30: {overrides: [optimizer=adam, epochs=30], published: {test/acc: 97.36}}
+
+Every row runs once per combination of the command line's own sweep (`seed=1,2`), with the
+command line's overrides after the row's: `epochs=2` on the command line wins over a row's
+`epochs=30`. Each job gets `sweep.row=<name>`, so its config says which row it was.
+
+This module also makes every sweeps/*.yaml an option of the config group `sweep`
+(`python run.py -m +sweep=lenet_optimizers`): Hydra imports it while it looks for plugins,
+before it composes any config.
+"""
+
+# No `from __future__ import annotations`: Hydra's plugin scan runs this module before it is in
+# sys.modules, where dataclasses would look string annotations up.
+import fnmatch
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.config_store import ConfigStore
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
+from omegaconf import OmegaConf
+
+SWEEPS_DIR = Path(__file__).resolve().parents[2] / "sweeps"
+ROW_KEY = "sweep.row"
+
+
+@dataclass
+class RowSweeperConf:
+    _target_: str = "hydra_plugins.lenet_lab_rows.row_sweeper.RowSweeper"
+    max_batch_size: Optional[int] = None
+    params: Optional[Dict[str, str]] = None
+    # Where the rows' published numbers come from (shown above the published-vs-measured table).
+    reference: str = ""
+    # name -> {overrides: [str], published: {metric: number}, note: str}
+    rows: Dict[str, Any] = field(default_factory=dict)
+    # Row names or glob patterns to run (null: all), e.g. hydra.sweeper.select=[lenet_*]
+    select: Optional[List[str]] = None
+
+
+ConfigStore.instance().store(group="hydra/sweeper", name="rows", node=RowSweeperConf, provider="lenet_lab")
+
+
+def register_sweep_files(directory: Path = SWEEPS_DIR) -> None:
+    """sweeps/<name>.yaml -> option <name> of the group `sweep`, merged at the top of the config."""
+    for path in sorted(directory.glob("*.yaml")):
+        ConfigStore.instance().store(group="sweep", name=path.stem, node=OmegaConf.load(path), package="_global_", provider="lenet_lab")
+
+
+register_sweep_files()
+
+
+def override_key(override: str) -> str:
+    """`+optimizer.rho=0.95` -> `optimizer.rho`: the key two overrides share when one replaces the other."""
+    return override.split("=", 1)[0].lstrip("+~")
+
+
+def selected_rows(rows: dict, select: list[str] | None) -> dict:
+    if not select:
+        return rows
+    chosen = {name: row for name, row in rows.items() if any(fnmatch.fnmatchcase(name, pattern) for pattern in select)}
+    if not chosen:
+        raise HydraException(f"hydra.sweeper.select={list(select)} matches no row; the rows are {', '.join(rows)}")
+    return chosen
+
+
+def row_jobs(rows: dict, select: list[str] | None, arguments: list[str]) -> list[list[str]]:
+    """Every selected row x every job of the command line's own cartesian sweep, as override lists.
+
+    A row's override of a key the command line also sets is dropped, so the job's recorded
+    overrides say what it ran with.
+    """
+    overrides = OverridesParser.create().parse_overrides(arguments)
+    cartesian = [job for batch in BasicSweeper.split_arguments(overrides, None) for job in batch]
+    jobs = []
+    for name, row in selected_rows(rows, select).items():
+        own = list(row.get("overrides") or [])
+        for job in cartesian:
+            given = {override_key(o) for o in job}
+            jobs.append([f"{ROW_KEY}={name}", *(o for o in own if override_key(o) not in given), *job])
+    return jobs
+
+
+class RowSweeper(BasicSweeper):
+    def __init__(self, max_batch_size=None, params=None, reference="", rows=None, select=None):
+        super().__init__(max_batch_size=max_batch_size, params=params)
+        self.rows = OmegaConf.to_container(rows, resolve=True) if OmegaConf.is_config(rows) else dict(rows or {})
+        self.select = list(select) if select else None
+        if not self.rows:
+            raise HydraException("the rows sweeper needs hydra.sweeper.rows: a sweep file from sweeps/ (+sweep=NAME)")
+
+    def split_arguments(self, overrides, max_batch_size):  # an instance method here: it needs the rows
+        arguments = [o.input_line for o in overrides]
+        jobs = row_jobs(self.rows, self.select, arguments)
+        size = max_batch_size if max_batch_size and max_batch_size > 0 else max(len(jobs), 1)
+        return [jobs[i : i + size] for i in range(0, len(jobs), size)]
