@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from lenet_lab.jobs import Job, find_job_dirs, load_job, setting
+from lenet_lab.jobs import Job, extra_files, find_job_dirs, load_job, setting
 from lenet_lab.markdown import markdown_table
+from lenet_lab.published import ROW, SWEEP, published_markdown, published_table, sweep_record
 
 FINAL = ("train/acc", "val/acc", "test/acc", "test/loss")
 DEFAULT_METRICS = ("test/acc", "val/acc", "best_val/acc", "train/acc", "train_time_s")
@@ -74,8 +75,17 @@ def parameter_columns(jobs: list[Job]) -> list[str]:
 
 
 def default_group_by(summary: pd.DataFrame, parameters: list[str]) -> list[str]:
-    """The swept parameters other than seed: those whose value differs between jobs."""
-    return [p for p in parameters if p not in NOT_GROUPED and summary[p].astype(str).nunique(dropna=False) > 1]
+    """The swept parameters other than seed: those whose value differs between jobs.
+
+    Jobs of a sweep file are grouped by their row (and sweep): a row's own overrides follow from
+    it, so only keys that also vary within a row (a command-line sweep over all rows) are added.
+    """
+    varying = [p for p in parameters if p not in NOT_GROUPED and summary[p].astype(str).nunique(dropna=False) > 1]
+    if ROW not in summary or summary[ROW].isna().all():
+        return varying
+    rows = summary[ROW].astype(str)
+    within = [p for p in varying if p not in (SWEEP, ROW) and summary[p].astype(str).groupby(rows).nunique(dropna=False).max() > 1]
+    return ([SWEEP] if SWEEP in varying else []) + [ROW] + within
 
 
 def compare(summary: pd.DataFrame, group_by: list[str], metrics: list[str]) -> pd.DataFrame:
@@ -189,11 +199,24 @@ def aggregate(
             + (f"## Jobs not completed\n\n{notes}\n" if notes else "")
             + f"## Jobs\n\n{jobs_markdown(summary, parameters)}\n"
         )
+    published = published_table(summary, [k for k in group_by if k not in (SWEEP, ROW)])
+    if not published.empty:
+        references = list(dict.fromkeys(sweep_record(job.path).get("reference", "") for job in jobs if job.params.get(ROW)))
+        files = {job.name: extra for job in jobs if (extra := extra_files(job.path))}
+        published_text = published_markdown(published, references, files)
+        if "csv" in formats:
+            published.to_csv(out / "published.csv", index=False)
+        if "md" in formats:
+            (out / "published.md").write_text(published_text)
     if plots:
         from lenet_lab.plots import plot_sweep
 
         plot_sweep(summary, curves, group_by, out)
-    return {"summary": summary, "comparison": comparison, "curves": curves, "markdown": table, "out": out}
+        if not published.empty:
+            from lenet_lab.sweep_figures import sweep_figures
+
+            sweep_figures(jobs, summary, curves, published, out)
+    return {"summary": summary, "comparison": comparison, "curves": curves, "markdown": table, "published": published, "out": out}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

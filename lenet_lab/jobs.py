@@ -84,6 +84,20 @@ def read_curves(path: Path) -> tuple[pd.DataFrame, list[str]]:
     return curves[["tag", "step", "epoch", "value", "wall_time"]], problems
 
 
+# What every job folder holds; anything else (e.g. evaluation/ figures) is listed in the sweep's report.
+STANDARD_FILES = (".hydra", "checkpoints", METRICS_FILE, "hparams.yaml", "run.log")
+
+
+def extra_files(path: Path) -> list[str]:
+    """Files a job left beyond the standard ones (event files included), relative to its folder, sorted."""
+    found = []
+    for item in sorted(path.iterdir()):
+        if item.name in STANDARD_FILES or item.name.startswith(("events.out.tfevents.", ".")):
+            continue
+        found += [str(f.relative_to(path)) for f in sorted(item.rglob("*")) if f.is_file()] if item.is_dir() else [item.name]
+    return found
+
+
 def setting(path: Path, key: str):
     """What the job ran with for `key` although it didn't override it: a group's chosen option
     (`model` -> "lenet", from Hydra's record of its choices) or a config value (`optimizer.lr`).

@@ -6,10 +6,12 @@ import re
 
 import pandas as pd
 
-NUMBER = re.compile(r"^-?[\d.]+( ± [\d.]+)?$|^-?$")
+NUMBER = re.compile(r"^[-+]?[\d.]+( ± [\d.]+)?$|^-?$")
 
 
 def cell(value) -> str:
+    if isinstance(value, (list, tuple, dict)):  # an override's value may be a list: lr_scheduler.values=[[1,0.1]]
+        return str(value).replace("|", "\\|")
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     return str(value).replace("|", "\\|")

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from hydra.core.global_hydra import GlobalHydra
-from hydra.errors import ConfigCompositionException
+from hydra.errors import ConfigCompositionException, HydraException
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
@@ -19,6 +19,7 @@ from lenet_lab.aggregate import aggregate
 from lenet_lab.errors import UserError, one_line
 
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
+ROW_SWEEPER = "hydra_plugins.lenet_lab_rows.row_sweeper.RowSweeper"  # sweeps/*.yaml
 NOT_A_RESULT = ("failed", "interrupted", "running", "unknown")  # statuses that make the sweep exit non-zero
 
 
@@ -29,6 +30,11 @@ def basic_sweep_jobs(config: DictConfig) -> list[list[str]]:
     params = OmegaConf.select(config, "hydra.sweeper.params") or {}
     arguments = [f"{key}={value}" for key, value in params.items()]
     arguments += OmegaConf.to_container(config.hydra.overrides.task)
+    if config.hydra.sweeper._target_ == ROW_SWEEPER:
+        from hydra_plugins.lenet_lab_rows.row_sweeper import row_jobs
+
+        rows = OmegaConf.to_container(config.hydra.sweeper.rows, resolve=True)
+        return row_jobs(rows, config.hydra.sweeper.get("select"), arguments)
     overrides = OverridesParser.create().parse_overrides(arguments)
     return [job for batch in BasicSweeper.split_arguments(overrides, None) for job in batch]
 
@@ -40,13 +46,18 @@ class AggregateSweep(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         """Hydra checks every job's keys and types before the first starts; this adds the value checks."""
-        if not self.validate_first or config.hydra.sweeper._target_ != BASIC_SWEEPER:
+        if not self.validate_first or config.hydra.sweeper._target_ not in (BASIC_SWEEPER, ROW_SWEEPER):
             return
         from lenet_lab.train import build, check_trainer  # Lightning is imported once a sweep really starts
 
         loader = GlobalHydra.instance().config_loader()
         checked = set()  # data folders and trainer settings are checked once each, not per job
-        for number, overrides in enumerate(basic_sweep_jobs(config)):
+        try:
+            jobs = basic_sweep_jobs(config)
+        except HydraException as error:  # e.g. hydra.sweeper.select matches no row
+            print(f"error: {one_line(error)}", file=sys.stderr)
+            sys.exit(2)
+        for number, overrides in enumerate(jobs):
             try:
                 job_config = loader.load_sweep_config(config, overrides)
                 with read_write(job_config), open_dict(job_config):
@@ -56,7 +67,7 @@ class AggregateSweep(Callback):
                     if key not in checked:
                         check()
                         checked.add(key)
-            except (UserError, ConfigCompositionException) as error:
+            except (UserError, ConfigCompositionException, HydraException) as error:
                 print(f"error: job {number} ({' '.join(overrides)}): {one_line(error)}", file=sys.stderr)
                 sys.exit(2)
 
@@ -68,6 +79,8 @@ class AggregateSweep(Callback):
             print(f"aggregation of {sweep_dir} failed: {error}", file=sys.stderr)
             return
         print(f"\n{result['markdown']}\n\nresults: {sweep_dir / 'results.md'}", flush=True)
+        if not result["published"].empty:
+            print(f"published vs measured: {sweep_dir / 'published.md'}", flush=True)
         summary = result["summary"]
         for row in summary[summary.status == "diverged"].itertuples():  # a result, but one to notice
             print(f"job {row.job}: diverged {row.error}".rstrip(), file=sys.stderr)
