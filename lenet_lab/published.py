@@ -110,7 +110,14 @@ def published_table(summary: pd.DataFrame, extra_keys: list[str] | None = None) 
                 "difference": mean - float(value), "n": len(done), "not_completed": len(rows) - len(done),
                 "changed": " ".join(changed),
             })  # fmt: skip
-    return pd.DataFrame(lines, columns=columns)
+    table = pd.DataFrame(lines, columns=columns)
+    # In the sweep file's order of rows (the write-up's), not the order the folders sort in.
+    positions = {}
+    for path, sweep in zip(jobs["path"], jobs[SWEEP]):
+        for i, name in enumerate((records.get(Path(path).parent) or {}).get("rows") or {}):
+            positions.setdefault((sweep, name), i)
+    table["position"] = [positions.get(key, len(positions)) for key in zip(table[SWEEP], table["row"])]
+    return table.sort_values([SWEEP, "position"], kind="stable").drop(columns="position").reset_index(drop=True)
 
 
 def number(value: float, metric: str, signed: bool = False) -> str:

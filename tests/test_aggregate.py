@@ -148,3 +148,44 @@ def test_cli_prints_the_table_and_rejects_bad_input(sweep, tmp_path, capsys):
     assert "unknown group-by key" in capsys.readouterr().err
     assert main([str(sweep), "--metrics", "status"]) == 2  # not a number
     assert "non-numeric" in capsys.readouterr().err
+
+
+def fake_row_job(path, row, overrides, accs, rows):
+    """A job of a sweep file: its row in the overrides, the rows with their published numbers in hydra.yaml."""
+    fake_job(path, [f"sweep.row={row}", "+sweep=table", *overrides], [accs[1]], accs[2])
+    (path / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump({"hydra": {"sweeper": {"reference": "section 9", "rows": rows}}}))
+    metrics = json.loads((path / "metrics.json").read_text())
+    write_metrics(path, {**metrics, "train/acc": accs[0]})
+    return path
+
+
+def test_rows_of_a_sweep_file_are_compared_with_their_published_numbers(tmp_path):
+    rows = {
+        "sgd": {"overrides": ["optimizer=sgd", "epochs=30"], "published": {"test/acc": 88.0, "train/err": 10.0}},
+        "adam": {"overrides": ["optimizer=adam"], "published": {"test/acc": 97.0, "train_time_s": 5.0}},
+    }
+    sweep = tmp_path / "sweep"
+    fake_row_job(sweep / "0_sgd", "sgd", ["optimizer=sgd", "epochs=30", "seed=1"], (0.80, 0.85, 0.90), rows)
+    fake_row_job(sweep / "1_sgd", "sgd", ["optimizer=sgd", "epochs=30", "seed=2"], (0.84, 0.85, 0.92), rows)
+    fake_row_job(sweep / "2_adam", "adam", ["optimizer=adam", "epochs=2", "threads=1"], (0.96, 0.97, 0.98), rows)
+    result = aggregate([sweep], plots=True)
+    assert list(result["comparison"].columns[:1]) == ["sweep.row"]  # rows, not every key a row sets
+    table = pd.read_csv(sweep / "published.csv").set_index(["row", "metric"])
+    sgd = table.loc[("sgd", "test/acc %")]
+    assert sgd.published == 88.0 and sgd.measured == pytest.approx(91.0) and sgd.difference == pytest.approx(3.0) and sgd.n == 2
+    assert sgd.measured_std == pytest.approx(math.sqrt(2))
+    assert table.loc[("sgd", "train/err %")].measured == pytest.approx(18.0)  # 100 - mean(80, 84)
+    assert table.loc[("adam", "train_time_s")].measured == pytest.approx(10.0)
+    assert pd.isna(table.loc[("sgd", "test/acc %")].changed)  # seed and the row's own overrides are no change
+    assert table.loc[("adam", "test/acc %")].changed == "epochs=2"  # threads says how it ran, not what
+    markdown = (sweep / "published.md").read_text()
+    assert "section 9" in markdown and "adam (shortened)" in markdown and "SHORTENED: `adam` ran with `epochs=2`" in markdown
+    assert "| sgd " in markdown and "sgd (" not in markdown
+    for figure in ("published.png", "row_curves.png", "row_errors.png"):
+        assert (sweep / figure).is_file(), figure
+    assert list((sweep / "figures").glob("events.out.tfevents.*"))
+
+
+def test_no_published_table_without_sweep_files(sweep):
+    aggregate([sweep], plots=False)
+    assert not (sweep / "published.csv").exists() and not (sweep / "published.md").exists()
