@@ -32,8 +32,10 @@ def plot_published(table: pd.DataFrame, path: Path) -> Path | None:
     if table.empty:
         return None
     metrics = list(dict.fromkeys(table.metric))
-    fig, axes = plt.subplots(1, len(metrics), figsize=(max(5, 0.9 * table.row.nunique() + 2) * len(metrics) ** 0.5 + 2, 4.6), squeeze=False)
-    for ax, metric in zip(axes[0], metrics):
+    # One panel above the other: the rows' names stay readable however many rows and metrics.
+    width = max(6, 0.6 * table.row.nunique() + 2)
+    fig, axes = plt.subplots(len(metrics), 1, figsize=(width, 3.4 * len(metrics) + 0.6), squeeze=False)
+    for ax, metric in zip(axes[:, 0], metrics):
         lines = table[table.metric == metric].reset_index(drop=True)
         x = np.arange(len(lines))
         ax.bar(x - 0.2, lines.published, 0.4, label="published", color="tab:gray")
@@ -48,7 +50,7 @@ def plot_published(table: pd.DataFrame, path: Path) -> Path | None:
             low = np.nanmin(np.r_[lines.published.values, lines.measured.values])
             ax.set_ylim(max(0, low - 3), 100)
         ax.grid(axis="y", alpha=0.3)
-    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="upper right", fontsize=8)
+    axes[0][0].legend(fontsize=8, loc="lower left")
     fig.suptitle("published vs measured (hatched: shortened or changed, not comparable)", fontsize=10)
     return save(fig, path)
 
@@ -56,7 +58,13 @@ def plot_published(table: pd.DataFrame, path: Path) -> Path | None:
 def row_means(curves: pd.DataFrame, job_rows: dict[str, str], tag: str) -> dict[str, pd.Series]:
     """tag by epoch, mean over each row's jobs: {row: Series(epoch -> value)}."""
     data = curves[curves.tag == tag].assign(row=lambda d: d.job.map(job_rows)).dropna(subset=["row", "epoch"])
-    return {row: rows.groupby("epoch").value.mean() for row, rows in data.groupby("row", sort=False)}
+    means = {row: rows.groupby("epoch").value.mean() for row, rows in data.groupby("row", sort=False)}
+    return {row: means[row] for row in dict.fromkeys(job_rows.values()) if row in means}  # in job_rows' order
+
+
+def colours(n: int) -> list:
+    """Distinct colours for n lines: matplotlib's 10, or 20 when there are more rows."""
+    return list(plt.get_cmap("tab10" if n <= 10 else "tab20").colors)
 
 
 def plot_row_curves(curves: pd.DataFrame, job_rows: dict[str, str], path: Path) -> Path | None:
@@ -66,9 +74,10 @@ def plot_row_curves(curves: pd.DataFrame, job_rows: dict[str, str], path: Path) 
         return None
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.2), squeeze=False)
     for ax, (tag, title) in zip(axes[0], panels):
-        for row, values in row_means(curves, job_rows, tag).items():
+        means = row_means(curves, job_rows, tag)
+        for colour, (row, values) in zip(colours(len(means)), means.items()):
             scale = 100 if tag.endswith("/acc") else 1
-            ax.plot(values.index.astype(int), values.values * scale, marker="o", markersize=2, label=row)
+            ax.plot(values.index.astype(int), values.values * scale, marker="o", markersize=2, color=colour, label=row)
         ax.set_title(title + " by epoch", fontsize=10)
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -88,7 +97,7 @@ def plot_row_errors(curves: pd.DataFrame, job_rows: dict[str, str], path: Path) 
         return None
     val, test = row_means(curves, job_rows, "val/acc"), row_means(curves, job_rows, "test/acc")
     fig, ax = plt.subplots(figsize=(7, 4.6))
-    for colour, (row, values) in zip(plt.rcParams["axes.prop_cycle"].by_key()["color"] * 10, train.items()):
+    for colour, (row, values) in zip(colours(len(train)), train.items()):
         ax.plot(values.index.astype(int), 100 * (1 - values.values), color=colour, label=f"{row} train")
         if row in val:
             ax.plot(val[row].index.astype(int), 100 * (1 - val[row].values), color=colour, linestyle="--", label=f"{row} validation")

@@ -48,7 +48,9 @@ def runtime_cwd(job_path: Path) -> str | None:
 
 
 def sweep_figures(jobs: list[Job], summary: pd.DataFrame, curves: pd.DataFrame, published: pd.DataFrame, out: Path) -> list[Path]:
-    job_rows = dict(zip(summary.job, summary[ROW]))
+    # Lines in the sweep file's order of rows, as the published table has them.
+    position = {row: i for i, row in enumerate(dict.fromkeys(published.row))}
+    job_rows = dict(sorted(zip(summary.job, summary[ROW]), key=lambda item: position.get(item[1], len(position))))
     written = [
         plot_published(published, out / "published.png"),
         plot_row_curves(curves, job_rows, out / "row_curves.png"),
