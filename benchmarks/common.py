@@ -27,13 +27,18 @@ def run_config(*overrides: str):
         return compose("config", overrides=[f"data.root={DATA}", *overrides])
 
 
+def images_in(batch) -> int:
+    """A batch is `(images, labels)`, or a list of them when one Lightning step runs several."""
+    return sum(len(labels) for _, labels in batch) if isinstance(batch, list) else len(batch[1])
+
+
 class StepTimer(pl.Callback):
-    """Wall time of training steps `warmup` .. the last, and of the job around them."""
+    """Wall time of Lightning steps `warmup` .. the last, the images they trained on, and the job around them."""
 
     def __init__(self, warmup: int):
         self.warmup = warmup
         self.first_step_end = self.start = self.end = None
-        self.steps = 0
+        self.images = 0
         self.evaluating = 0.0  # seconds in validation and test loops, which are work, not overhead
         self._eval_started = 0.0
 
@@ -59,7 +64,7 @@ class StepTimer(pl.Callback):
             self.first_step_end = now
         if self.start is not None:
             self.end = now
-            self.steps += 1
+            self.images += images_in(batch)
 
-    def images_per_second(self, batch_size: int) -> float:
-        return self.steps * batch_size / (self.end - self.start)
+    def images_per_second(self) -> float:
+        return self.images / (self.end - self.start)

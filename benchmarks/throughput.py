@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import tempfile
 import time
 from pathlib import Path
@@ -78,18 +79,24 @@ def bare_lightning(cfg, images, labels, steps: int) -> float:
     )  # fmt: skip
     batches = TensorBatches(images, labels, cfg.data.batch_size, EpochPermutation(len(labels), shuffle=True))
     trainer.fit(BareModule(instantiate(cfg.model), instantiate(cfg.optimizer)), train_dataloaders=batches)
-    return timer.images_per_second(cfg.data.batch_size)
+    return timer.images_per_second()
 
 
 def framework(cfg, steps: int) -> float:
-    """The same training through Trainer, DataModule and LightningModule, as run.py runs it."""
+    """The same training through Trainer, DataModule and LightningModule, as run.py runs it.
+
+    run.py groups small batches into one Lightning step (`data.batches_per_step`): the warm-up and
+    the timed part are counted in Lightning steps here, in images in the result.
+    """
     torch.manual_seed(cfg.seed)
     datamodule, module = build(cfg)
+    per_step = datamodule.batches_per_step  # one device here: training_batches_per_step() is the same
+    cfg.trainer.limit_train_batches = WARMUP + math.ceil(steps / per_step)
     timer = StepTimer(WARMUP)
     with tempfile.TemporaryDirectory() as job_dir:
         trainer = build_trainer(cfg, Path(job_dir), interactive=False, label="", extra_callbacks=[timer])
         trainer.fit(module, datamodule=datamodule)
-    return timer.images_per_second(cfg.data.batch_size)
+    return timer.images_per_second()
 
 
 def main() -> None:

@@ -114,6 +114,13 @@ def to_inputs(images: torch.Tensor, normalize: str, pad: int) -> torch.Tensor:
     return x.float().mul_(scale / 255).add_(shift)
 
 
+def auto_batches_per_step(batch_size: int) -> int:
+    """Training batches per Lightning step when not set: about 256 images, so that Lightning's
+    per-step cost is paid once per 256 images whatever the batch size (256 steps at batch size 1,
+    4 at 64, 1 from 256 up)."""
+    return max(1, 256 // batch_size)
+
+
 class MNISTDataModule(pl.LightningDataModule):
     def __init__(
         self,
@@ -128,6 +135,7 @@ class MNISTDataModule(pl.LightningDataModule):
         eval_batch_size: int = 1000,
         on_device: bool = True,
         augment: bool = False,
+        batches_per_step: int | None = None,
     ):
         super().__init__()
         self.root = Path(root).expanduser()
@@ -141,6 +149,7 @@ class MNISTDataModule(pl.LightningDataModule):
         self.eval_batch_size = eval_batch_size
         self.on_device = on_device
         self.augment = augment
+        self.batches_per_step = batches_per_step or auto_batches_per_step(batch_size)
         self.checked = False
         self.splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
@@ -183,22 +192,40 @@ class MNISTDataModule(pl.LightningDataModule):
             return trainer.strategy.root_device
         return torch.device("cpu")
 
-    def _batches(self, split: str, batch_size: int, shuffle: bool) -> TensorBatches:
+    def _batches(self, split: str, batch_size: int, shuffle: bool, batches_per_step: int = 1) -> TensorBatches:
         images, labels = self.splits[split]
         trainer = self.trainer
         rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
         sampler = EpochPermutation(len(labels), shuffle, self.shuffle_seed, rank, world, pad=shuffle)
-        return TensorBatches(images, labels, batch_size, sampler)
+        return TensorBatches(images, labels, batch_size, sampler, batches_per_step)
+
+    def training_sample(self, n: int, epoch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """`n` training images drawn without replacement, different each epoch, the same on every rerun."""
+        images, labels = self.splits["train"]
+        generator = torch.Generator().manual_seed(self.shuffle_seed * 1_000_003 + epoch)
+        idx = torch.randperm(len(labels), generator=generator)[:n].to(images.device)
+        return images[idx], labels[idx]
 
     def on_after_batch_transfer(self, batch, dataloader_idx: int):
         # Training batches only, on the device, after they got there: fresh distortions every epoch.
         if self.augment and self.trainer is not None and self.trainer.training:
+            if isinstance(batch, list):  # a group of batches, one optimizer step each
+                return [(random_affine(images), labels) for images, labels in batch]
             images, labels = batch
             return random_affine(images), labels
         return batch
 
+    def training_batches_per_step(self) -> int:
+        """`batches_per_step`, unless the run needs Lightning to drive every batch itself: with
+        several devices (gradients are synchronised once per backward pass of a step), or
+        Lightning's gradient clipping or accumulation (features of its automatic optimization)."""
+        trainer = self.trainer
+        if trainer is not None and (trainer.world_size > 1 or trainer.gradient_clip_val or trainer.accumulate_grad_batches > 1):
+            return 1
+        return self.batches_per_step
+
     def train_dataloader(self) -> TensorBatches:
-        return self._batches("train", self.batch_size, shuffle=True)
+        return self._batches("train", self.batch_size, shuffle=True, batches_per_step=self.training_batches_per_step())
 
     def val_dataloader(self) -> TensorBatches | list:
         # An empty list tells Lightning there is nothing to validate (val_size=0, as in 1998).

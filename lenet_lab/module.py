@@ -5,6 +5,11 @@ unless the model defines `loss(scores, labels)`.
 
 Logged once per epoch under fixed names that aggregation and sweeps read:
 `train/loss`, `train/acc`, `val/loss`, `val/acc`, `test/loss`, `test/acc` and `lr`.
+
+When the DataModule hands over several batches per training step (`data.batches_per_step`),
+this module runs one optimizer step for each (Lightning's manual optimization): the same
+updates in the same order as one batch per step, without paying Lightning's per-step cost for
+each (see `lenet_lab.batches.TensorBatches`).
 """
 
 from __future__ import annotations
@@ -14,12 +19,12 @@ from collections.abc import Callable
 import lightning.pytorch as pl
 import torch
 import torch.nn.functional as F
+from lightning.pytorch.plugins.precision import Precision
 from torch import nn
-from torchmetrics.classification import MulticlassAccuracy
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]  # a `_partial_` optimizer: params -> optimizer
 SchedulerFactory = Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]
-SPLITS = ("train", "val", "test")
+BACKWARD_HOOKS = ("on_before_backward", "on_after_backward")
 
 
 class Classifier(pl.LightningModule):
@@ -28,7 +33,6 @@ class Classifier(pl.LightningModule):
         model: nn.Module,
         optimizer: OptimizerFactory,
         lr_scheduler: SchedulerFactory | None = None,
-        num_classes: int = 10,
         config: dict | None = None,
     ):
         super().__init__()
@@ -39,38 +43,57 @@ class Classifier(pl.LightningModule):
         self.scheduler_factory = lr_scheduler
         # The run's config travels inside every checkpoint, so a checkpoint alone rebuilds its model.
         self.config = config or {}
-        # One metric object per split, so their states never mix. (Keys can't be "train": that
-        # is a method of every nn.Module.) validate_args=False: the check costs a host sync a step.
-        self.accuracy = nn.ModuleDict(
-            {f"{split}_acc": MulticlassAccuracy(num_classes, average="micro", validate_args=False) for split in SPLITS}
-        )
-        self.loss_sums: dict[str, torch.Tensor] = {}  # split -> [sum of losses, number of examples]
+        # split -> [sum of losses, correct predictions, examples], on the device. A tally costs a
+        # few tensor ops a step; `self.log` or a torchmetrics update every step costs several
+        # times that, which at batch size 1 is as much as the training step itself.
+        self.tallies: dict[str, torch.Tensor] = {}
+        self.backward_pass = self.manual_backward
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
 
+    def setup(self, stage: str) -> None:
+        datamodule = self.trainer.datamodule
+        grouped = stage == "fit" and getattr(datamodule, "training_batches_per_step", lambda: 1)() > 1
+        self.automatic_optimization = not grouped
+        # Lightning's backward adds loss scaling (16-bit precision) and calls backward hooks. With
+        # plain 32-bit precision and no one listening to those hooks, autograd alone does the same.
+        listened = any(
+            getattr(type(obj), hook) is not getattr(base, hook)
+            for obj, base in [(self, pl.LightningModule), *((cb, pl.Callback) for cb in self.trainer.callbacks)]
+            for hook in BACKWARD_HOOKS
+        )  # fmt: skip
+        plain = type(self.trainer.precision_plugin) is Precision and not listened
+        self.backward_pass = torch.Tensor.backward if plain else self.manual_backward
+
     def _step(self, batch, split: str) -> torch.Tensor:
         images, labels = batch
-        logits = self.model(images)
-        loss = self.criterion(logits, labels)
-        # Accumulated on the device and logged once per epoch: `self.log` in every step costs
-        # about a millisecond of bookkeeping, as much as a whole LeNet step at batch size 1.
-        self.accuracy[f"{split}_acc"].update(logits.detach(), labels)
-        batch_loss = torch.stack([loss.detach() * len(labels), torch.tensor(len(labels), device=loss.device)])
-        self.loss_sums[split] = self.loss_sums[split] + batch_loss if split in self.loss_sums else batch_loss
+        scores = self.model(images)
+        loss = self.criterion(scores, labels)
+        n = len(labels)
+        correct = (scores.detach().argmax(1) == labels).sum()
+        tally = torch.stack([loss.detach().float() * n, correct.float(), torch.full_like(correct, n, dtype=torch.float)])
+        self.tallies[split] = self.tallies[split] + tally if split in self.tallies else tally
         return loss
 
     def _log_epoch(self, split: str) -> None:
-        if split not in self.loss_sums:  # nothing ran (e.g. zero batches)
+        if split not in self.tallies:  # nothing ran (e.g. zero batches)
             return
-        total, count = self.loss_sums.pop(split)
-        accuracy = self.accuracy[f"{split}_acc"]
-        self.log(f"{split}/loss", total / count, sync_dist=True)
-        self.log(f"{split}/acc", accuracy.compute())  # torchmetrics syncs across devices itself
-        accuracy.reset()
+        # Sums over all devices, then one division: exact however the examples were sharded.
+        loss_sum, correct, count = self.trainer.strategy.reduce(self.tallies.pop(split), reduce_op="sum")
+        self.log(f"{split}/loss", loss_sum / count)
+        self.log(f"{split}/acc", correct / count)
 
     def training_step(self, batch, batch_idx):
-        return self._step(batch, "train")
+        if self.automatic_optimization:
+            return self._step(batch, "train")
+        optimizer = self.optimizers()
+        for images, labels in batch:
+            loss = self._step((images, labels), "train")
+            optimizer.zero_grad(set_to_none=True)
+            self.backward_pass(loss)
+            optimizer.step()
+        return loss.detach()  # the last one: what the divergence check reads
 
     def validation_step(self, batch, batch_idx):
         self._step(batch, "val")
@@ -79,11 +102,23 @@ class Classifier(pl.LightningModule):
         self._step(batch, "test")
 
     def on_train_epoch_start(self) -> None:
+        optimizer = self.trainer.optimizers[0]
         # The rate this epoch trains with (schedulers step at epoch ends).
-        self.log("lr", self.trainer.optimizers[0].param_groups[0]["lr"])
+        self.log("lr", optimizer.param_groups[0]["lr"])
+        if hasattr(optimizer, "estimate_curvature"):  # SDLM: re-estimate its per-parameter step sizes
+            images, labels = self.trainer.datamodule.training_sample(optimizer.curvature_samples, self.current_epoch)
+            # A model may say what to measure it on (the 1998 LeNet-5: F6 against its RBF bitmaps).
+            network, loss = self.model.curvature_target() if hasattr(self.model, "curvature_target") else (self.model, self.criterion)
+            was_training = self.model.training
+            self.model.eval()  # batch norm statistics must not move (nor see single images)
+            optimizer.estimate_curvature(network, loss, images, labels, seed=self.current_epoch)
+            self.model.train(was_training)
 
     def on_train_epoch_end(self) -> None:
         self._log_epoch("train")
+        scheduler = self.lr_schedulers()
+        if scheduler is not None and not self.automatic_optimization:  # Lightning steps it only in automatic mode
+            scheduler.step()
 
     def on_validation_epoch_end(self) -> None:
         self._log_epoch("val")

@@ -14,6 +14,7 @@ from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf.errors import MissingMandatoryValue
 
 from lenet_lab.errors import UserError
 from lenet_lab.pixels import NORMALIZATIONS
@@ -38,12 +39,14 @@ class DataSchema:
     eval_batch_size: int = 1000
     on_device: bool = True
     augment: bool = False
+    batches_per_step: Optional[int] = None
 
     def __post_init__(self):
         require(self.batch_size >= 1, "data.batch_size", self.batch_size, "must be at least 1")
         require(self.eval_batch_size >= 1, "data.eval_batch_size", self.eval_batch_size, "must be at least 1")
         require(0 <= self.val_size < 60_000, "data.val_size", self.val_size, "must be in [0, 59999]")
         require(self.pad >= 0, "data.pad", self.pad, "must be 0 or more")
+        require(self.batches_per_step is None or self.batches_per_step >= 1, "data.batches_per_step", self.batches_per_step, "must be at least 1 (or null)")
         require(self.normalize in NORMALIZATIONS, "data.normalize", self.normalize, f"must be one of {', '.join(NORMALIZATIONS)}")
 
 
@@ -75,5 +78,8 @@ def register() -> None:
 
 
 def validate(cfg: DictConfig) -> None:
-    """Raise UserError on the first value out of range."""
-    OmegaConf.to_object(cfg)
+    """Raise UserError on the first value out of range, or left to be set (`???`)."""
+    try:
+        OmegaConf.to_object(cfg)
+    except MissingMandatoryValue as error:
+        raise UserError(f"{error.full_key} must be set (e.g. {error.full_key}=...)") from error

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -42,11 +44,21 @@ def test_val_size_zero_trains_on_everything_and_validates_on_nothing(mnist_root)
 
 @pytest.mark.parametrize("pad, side", [(0, 28), (2, 32)])
 def test_batches_have_the_requested_shape(mnist_root, pad, side):
-    dm = setup_datamodule(mnist_root, pad=pad, batch_size=16)
+    dm = setup_datamodule(mnist_root, pad=pad, batch_size=16, batches_per_step=1)
     images, labels = next(iter(dm.train_dataloader()))
     assert images.shape == (16, 1, side, side) and images.dtype == torch.float32
     assert labels.shape == (16,) and labels.dtype == torch.int64
     assert len(dm.test_dataloader()) == 1  # eval batches of 1000
+
+
+def test_small_batches_come_in_groups_of_about_256_images(mnist_root):
+    dm = setup_datamodule(mnist_root, batch_size=100)  # 256 // 100 = 2 batches a training step
+    grouped, single = list(dm.train_dataloader()), list(setup_datamodule(mnist_root, batch_size=100, batches_per_step=1).train_dataloader())
+    assert all(isinstance(group, list) and len(group) <= 2 for group in grouped) and len(grouped) == math.ceil(len(single) / 2)
+    flat = [batch for group in grouped for batch in group]
+    assert [len(labels) for _, labels in flat] == [len(labels) for _, labels in single]  # same batch sizes, last one short
+    for (images, labels), (images1, labels1) in zip(flat, single):  # and the same examples in the same order
+        assert torch.equal(labels, labels1) and torch.equal(images, images1)
 
 
 @pytest.mark.parametrize(

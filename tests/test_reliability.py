@@ -37,6 +37,8 @@ def run_cli(monkeypatch, tmp_path, capsys, *args):
         ("model.activation=gelu", "unknown activation 'gelu'"),
         ("data.pad=0", "does not take 28x28 inputs (data.pad=0)"),  # LeNet needs 32x32
         ("seed=-1", "seed=-1"),
+        ("lr_scheduler=piecewise", "lr_scheduler.values must be set"),  # a table only named configs carry
+        ("data.batches_per_step=0", "data.batches_per_step=0 must be at least 1"),
     ],
 )
 def test_bad_config_is_one_line_and_exit_code_2(monkeypatch, tmp_path, capsys, mnist_root, override, says):
@@ -137,7 +139,7 @@ def test_interrupted_job_resumes_to_the_same_epochs(compose_config, tmp_path, mo
     original_step = Classifier.training_step
 
     def interrupt_in_epoch_3(self, batch, batch_idx):
-        if self.current_epoch == 2 and batch_idx == 2:
+        if self.current_epoch == 2 and batch_idx == 0:
             raise KeyboardInterrupt  # what Ctrl-C does; SIGTERM takes the same path in Lightning
         return original_step(self, batch, batch_idx)
 

@@ -93,3 +93,25 @@ def test_val_size_zero_trains_on_everything_without_validation(compose_config, t
     metrics = train(cfg, tmp_path)
     assert metrics["status"] == "completed" and "val/acc" not in metrics
     assert "val/acc" not in scalars(tmp_path) and len(scalars(tmp_path)["train/acc"]) == 1
+
+
+def test_several_batches_per_step_make_the_same_updates_as_one(compose_config, tmp_path):
+    # Grouping batches into one Lightning step (manual optimization) is a speed-up only: the same
+    # optimizer steps on the same batches in the same order, the scheduler still stepped per epoch.
+    runs = {}
+    for per_step in (1, 3):
+        cfg = compose_config(
+            "data.batch_size=8", f"data.batches_per_step={per_step}", "epochs=2",
+            "optimizer=momentum", "optimizer.lr=0.05", "lr_scheduler=step", "lr_scheduler.step_size=1",
+        )  # fmt: skip
+        job_dir = tmp_path / str(per_step)
+        metrics = train(cfg, job_dir)
+        checkpoint = torch.load(job_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+        runs[per_step] = metrics, checkpoint, scalars(job_dir)
+    (one, one_ckpt, one_logged), (three, three_ckpt, three_logged) = runs[1], runs[3]
+    assert one_ckpt["global_step"] == three_ckpt["global_step"] > 0  # optimizer steps, not Lightning steps
+    for name, weight in one_ckpt["state_dict"].items():
+        torch.testing.assert_close(three_ckpt["state_dict"][name], weight, msg=name)
+    assert three["train/loss"] == pytest.approx(one["train/loss"]) and three["test/acc"] == one["test/acc"]
+    assert [v for _, v in three_logged["lr"]] == pytest.approx([v for _, v in one_logged["lr"]])
+    assert len({v for _, v in one_logged["lr"]}) == 2  # the schedule did change the rate
