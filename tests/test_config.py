@@ -18,8 +18,8 @@ def options(group: str) -> list[str]:
 
 
 def test_groups_offer_what_the_readme_promises():
-    assert options("optimizer") == sorted(["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad", "adadelta"])
-    assert options("lr_scheduler") == sorted(["none", "step", "multistep", "piecewise", "cosine"])
+    assert options("optimizer") == sorted(["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "sdlm"])
+    assert options("lr_scheduler") == sorted(["none", "step", "multistep", "piecewise", "lecun1998", "cosine"])
     assert set(options("model")) >= {"lenet", "lenet_keras", "lenet_classic", "mlp", "resnet18"}
 
 
@@ -33,7 +33,8 @@ def test_optimizer_configs_build_optimizers(compose_config, name):
 
 @pytest.mark.parametrize("name", options("lr_scheduler"))
 def test_scheduler_configs_build_schedulers(compose_config, name):
-    cfg = compose_config(f"lr_scheduler={name}", "epochs=20")
+    table = ["lr_scheduler.values=[[1,0.1],[3,0.01]]"] if name == "piecewise" else []  # piecewise has no table of its own
+    cfg = compose_config(f"lr_scheduler={name}", "epochs=20", *table)
     if name == "none":
         assert not cfg.get("lr_scheduler")
         return
@@ -42,8 +43,8 @@ def test_scheduler_configs_build_schedulers(compose_config, name):
     assert isinstance(scheduler, torch.optim.lr_scheduler.LRScheduler)
 
 
-def test_piecewise_default_is_the_1998_schedule(compose_config):
-    cfg = compose_config("lr_scheduler=piecewise")
+def test_lecun1998_is_the_papers_schedule(compose_config):
+    cfg = compose_config("lr_scheduler=lecun1998")
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=1.0)
     scheduler = instantiate(cfg.lr_scheduler)(optimizer)
     rates = []

@@ -18,6 +18,8 @@ cross-entropy (the "reproduction" that later write-ups trained).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -45,6 +47,12 @@ DIGIT_BITMAPS = """
 ..###.. .#####. ####### .####.. ....#.. .####.. ..###.. ..#.... ..###.. ..##...
 ....... ....... ....... ....... ....... ....... ....... ....... ....... .......
 """
+
+
+# The paper draws every weight from +-2.4 / fan-in. With it the signal shrinks layer by layer (F6's
+# outputs start ~1e-3); +-2.4 / sqrt(fan-in), the form of LeCun et al.'s "Efficient BackProp",
+# keeps activations in the squashing function's useful range.
+INITS = {"fan_in": lambda n: n, "sqrt_fan_in": lambda n: n**0.5}
 
 
 def digit_bitmaps() -> torch.Tensor:
@@ -110,11 +118,13 @@ class EuclideanRBF(nn.Module):
 
 
 class LeNet5_1998(nn.Module):
-    def __init__(self, head: str = "rbf", map_j: float = 0.1, num_classes: int = 10):
+    def __init__(self, head: str = "rbf", map_j: float = 0.1, num_classes: int = 10, init: str = "fan_in"):
         super().__init__()
         if head not in ("rbf", "softmax"):
             raise ValueError(f"unknown head {head!r}; choose one of rbf, softmax")
-        self.head, self.map_j = head, map_j
+        if init not in INITS:
+            raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+        self.head, self.map_j, self.init = head, map_j, init
         self.c1, self.s2 = nn.Conv2d(1, 6, 5), Subsampling(6)
         self.c3, self.s4 = PartialConvolution(), Subsampling(16)
         self.c5, self.f6 = nn.Conv2d(16, 120, 5), nn.Linear(120, 84)
@@ -122,24 +132,42 @@ class LeNet5_1998(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Uniform in +-2.4 / fan-in, every weight and bias (fan-in: the inputs of the unit)."""
+        """Uniform in +-2.4 / F, every weight and bias, F from the unit's fan-in (see INITS)."""
+        scale = INITS[self.init]
         fan_in = {self.s2: 4, self.s4: 4, self.c5: 16 * 25, self.f6: 120, self.c1: 25}
         if self.head == "softmax":
             fan_in[self.output] = 84
         for module, inputs in fan_in.items():
             for parameter in module.parameters(recurse=False):
-                nn.init.uniform_(parameter, -2.4 / inputs, 2.4 / inputs)
+                nn.init.uniform_(parameter, -2.4 / scale(inputs), 2.4 / scale(inputs))
         with torch.no_grad():  # C3's fan-in differs by output map: 75, 100 or 150
-            limit = 2.4 / self.c3.fan_in()
+            limit = 2.4 / scale(self.c3.fan_in().float())
             self.c3.weight.copy_((torch.rand_like(self.c3.weight) * 2 - 1) * limit[:, None, None])
-            maps = self.c3.connected.sum(1) * 25
-            self.c3.bias.copy_((torch.rand_like(self.c3.bias) * 2 - 1) * (2.4 / maps))
+            maps = (self.c3.connected.sum(1) * 25).float()
+            self.c3.bias.copy_((torch.rand_like(self.c3.bias) * 2 - 1) * (2.4 / scale(maps)))
 
-    def forward(self, x):
+    def features(self, x):
+        """F6's 84 outputs: what the RBF units compare with their bitmaps."""
         x = squash(self.s2(squash(self.c1(x))))
         x = squash(self.s4(squash(self.c3(x))))
-        x = squash(self.f6(squash(self.c5(x)).flatten(1)))
-        return self.output(x)
+        return squash(self.f6(squash(self.c5(x)).flatten(1)))
+
+    def forward(self, x):
+        return self.output(self.features(x))
+
+    def curvature_target(self) -> tuple[nn.Module, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]:
+        """What SDLM measures its Gauss-Newton curvature on: a network and a loss on its output.
+
+        RBF head: as the paper, F6's output against the correct class's bitmap, the penalty
+        y_correct = sum_j (x_j - w_correct,j)^2, whose second derivative in every x_j is 2. (The
+        MAP loss's own curvature is ~0 at the start, when every RBF penalty is ~84 and the "rubbish"
+        term exp(-j) takes all the probability: SDLM would then step lr/mu on every weight.)
+        Softmax head: the scores and cross-entropy.
+        """
+        if self.head == "softmax":
+            return self, self.loss
+        centers = self.output.centers
+        return _Features(self), lambda x, labels: (x - centers[labels]).square().sum(1).mean()
 
     def loss(self, scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """The paper's MAP criterion for the RBF head, cross-entropy for the softmax head.
@@ -153,3 +181,14 @@ class LeNet5_1998(nn.Module):
             return F.cross_entropy(scores, labels)
         rubbish = scores.new_full((len(scores), 1), -self.map_j)
         return F.cross_entropy(torch.cat([scores, rubbish], dim=1), labels)
+
+
+class _Features(nn.Module):
+    """A view of a LeNet5_1998 whose output is F6's (the same parameters, not a copy)."""
+
+    def __init__(self, network: LeNet5_1998):
+        super().__init__()
+        self.network = network
+
+    def forward(self, x):
+        return self.network.features(x)
