@@ -40,7 +40,6 @@ warnings.filterwarnings("ignore", message=r"Total length of .* across ranks is z
 warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
 
 CHECKPOINT = Path("checkpoints") / "last.ckpt"  # the job's only checkpoint, overwritten every epoch
-DEFAULT_THREADS = torch.get_num_threads()
 FINISHED = ("completed", "diverged")  # a rerun skips these; it resumes any other status
 FINAL_METRICS = ("train/loss", "train/acc", "val/loss", "val/acc", "test/loss", "test/acc")
 

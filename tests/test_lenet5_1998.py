@@ -34,13 +34,14 @@ def test_c3_reads_only_the_maps_of_its_table():
     assert changed == reads_map_5
 
 
-def test_init_is_uniform_within_2_4_over_fan_in():
-    model = LeNet5_1998()
-    assert model.c1.weight.abs().max() <= 2.4 / 25 and model.f6.weight.abs().max() <= 2.4 / 120
-    assert model.c5.weight.abs().max() <= 2.4 / 400 and model.c5.weight.abs().max() > 0.5 * 2.4 / 400
-    # C3: kernels of a map reading 3 inputs may be twice as large as those of the map reading all 6.
-    assert model.c3.weight[:3].abs().max() <= 2.4 / 75 and model.c3.weight[-6:].abs().max() <= 2.4 / 150
-    assert model.c3.weight[:3].abs().max() > 2.4 / 150
+@pytest.mark.parametrize("init, f", [("fan_in", lambda n: n), ("sqrt_fan_in", lambda n: n**0.5)])
+def test_init_is_uniform_within_2_4_over_f_of_fan_in(init, f):
+    model = LeNet5_1998(init=init)
+    assert model.c1.weight.abs().max() <= 2.4 / f(25) and model.f6.weight.abs().max() <= 2.4 / f(120)
+    assert model.c5.weight.abs().max() <= 2.4 / f(400) and model.c5.weight.abs().max() > 0.5 * 2.4 / f(400)
+    # C3: kernels of a map reading 3 inputs may be larger than those of the map reading all 6.
+    assert model.c3.weight[:3].abs().max() <= 2.4 / f(75) and model.c3.weight[-6:].abs().max() <= 2.4 / f(150)
+    assert model.c3.weight[:3].abs().max() > 2.4 / f(150)
 
 
 def test_bitmaps_are_ten_distinct_minus_one_plus_one_digits(tmp_path):
