@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import torch
 from torch import nn
-from torch.func import functional_call, grad, hessian, jacrev, vmap
+from torch.func import functional_call, grad, jacrev, vmap
 from torch.optim import Optimizer
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (scores [N, C], labels [N]) -> mean loss
@@ -102,7 +102,8 @@ def gauss_newton_diagonal(
         x, y = images[start : start + chunk], labels[start : start + chunk]
         with torch.no_grad():
             out = functional_call(model, detached, (x,))
-        loss_hessian = vmap(hessian(example_loss))(out, y)  # [n, C, C]
+        # Reverse over reverse: torch.func.hessian's forward mode loads a deprecated TorchScript path.
+        loss_hessian = vmap(jacrev(jacrev(example_loss)))(out, y)  # [n, C, C]
         if probes is None:
             jacobian = vmap(jacrev(outputs), in_dims=(None, 0))(detached, x)  # name -> [n, C, *shape]
             for name, j in jacobian.items():
