@@ -19,8 +19,8 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from lenet_lab.published import change_label  # noqa: E402
 
 
-def save(fig, path: Path) -> Path:
-    fig.tight_layout()
+def save(fig, path: Path, top: float = 1.0) -> Path:
+    fig.tight_layout(rect=(0, 0, 1, top))  # top < 1 leaves room for a suptitle
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
@@ -52,7 +52,7 @@ def plot_published(table: pd.DataFrame, path: Path) -> Path | None:
         ax.grid(axis="y", alpha=0.3)
     axes[0][0].legend(fontsize=8, loc="lower left")
     fig.suptitle("published vs measured (hatched: shortened or changed, not comparable)", fontsize=10)
-    return save(fig, path)
+    return save(fig, path, top=1 - 0.35 / fig.get_figheight())
 
 
 def row_means(curves: pd.DataFrame, job_rows: dict[str, str], tag: str) -> dict[str, pd.Series]:
