@@ -42,7 +42,7 @@ class RowSweeperConf:
     params: Optional[Dict[str, str]] = None
     # Where the rows' published numbers come from (shown above the published-vs-measured table).
     reference: str = ""
-    # name -> {overrides: [str], published: {metric: number}, note: str}
+    # name -> {overrides: [str], published: {metric: number}}
     rows: Dict[str, Any] = field(default_factory=dict)
     # Row names or glob patterns to run (null: all), e.g. hydra.sweeper.select=[lenet_*]
     select: Optional[List[str]] = None
