@@ -92,13 +92,16 @@ def published_table(summary: pd.DataFrame, extra_keys: list[str] | None = None) 
     records = {}
     for path in jobs["path"]:
         records.setdefault(Path(path).parent, sweep_record(Path(path)))
+    def row_spec(path: str, name: str) -> dict:
+        return ((records.get(Path(path).parent) or {}).get("rows") or {}).get(name) or {}
+
+    # Jobs of a row run as published and jobs of it run shortened are never averaged together.
+    jobs["changed"] = [" ".join(changes(Path(path), list(row_spec(path, name).get("overrides") or []))) for path, name in zip(jobs["path"], jobs[ROW])]
     lines = []
-    keys = [SWEEP, ROW, *(extra_keys or [])]
+    keys = [SWEEP, ROW, *(extra_keys or []), "changed"]
     for group, rows in jobs.groupby(keys, sort=False, dropna=False):
         group = dict(zip(keys, group))
-        record = records.get(Path(rows["path"].iloc[0]).parent) or {}
-        row = (record.get("rows") or {}).get(group[ROW]) or {}
-        changed = sorted({c for path in rows["path"] for c in changes(Path(path), list(row.get("overrides") or []))})
+        row = row_spec(rows["path"].iloc[0], group[ROW])
         done = rows[rows.status == "completed"]
         for metric, value in (row.get("published") or {}).items():
             values = measured(done, metric)
@@ -108,7 +111,7 @@ def published_table(summary: pd.DataFrame, extra_keys: list[str] | None = None) 
                 "metric": unit_label(metric), "published": float(value), "measured": mean,
                 "measured_std": values.std() if len(values) > 1 else float("nan"),
                 "difference": mean - float(value), "n": len(done), "not_completed": len(rows) - len(done),
-                "changed": " ".join(changed),
+                "changed": group["changed"],
             })  # fmt: skip
     table = pd.DataFrame(lines, columns=columns)
     # In the sweep file's order of rows (the write-up's), not the order the folders sort in.
@@ -134,8 +137,7 @@ def published_markdown(table: pd.DataFrame, references: list[str], job_files: di
     extra = [c for c in table.columns if c not in (SWEEP, "row", "metric", "published", "measured", "measured_std", "difference", "n", "not_completed", "changed")]
     keys = [SWEEP, "row", *extra] if table[SWEEP].nunique() > 1 else ["row", *extra]
     wide, changed, notes = [], {}, []
-    for group, lines in table.groupby(keys, sort=False, dropna=False):
-        group = group if isinstance(group, tuple) else (group,)
+    for group, lines in table.groupby([*keys, "changed"], sort=False, dropna=False):  # a row run two ways: two lines
         line = dict(zip(keys, group))
         first = lines.iloc[0]
         if first["changed"]:
@@ -152,7 +154,7 @@ def published_markdown(table: pd.DataFrame, references: list[str], job_files: di
         wide.append(line)
     text = "# Published vs measured\n\n" + "".join(f"Published: {ref}.\n" for ref in references if ref)
     text += "\nMeasured: mean (± std over seeds) of the completed jobs; Δ = measured - published. "
-    text += "Accuracy and error in %.\n\n" + markdown_table(pd.DataFrame(wide).fillna("")) + "\n"
+    text += "Accuracy and error in %.\n\n" + markdown_table(pd.DataFrame(wide).astype(object).fillna("")) + "\n"
     for overrides, rows in changed.items():
         label = change_label(overrides).upper()
         notes.insert(0, f"- {label}: {', '.join(f'`{r}`' for r in rows)} ran with `{overrides}` beyond the sweep file: not the published setup; not comparable to the published numbers.")

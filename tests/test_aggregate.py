@@ -186,6 +186,16 @@ def test_rows_of_a_sweep_file_are_compared_with_their_published_numbers(tmp_path
     assert list((sweep / "figures").glob("events.out.tfevents.*"))
 
 
+def test_a_row_run_as_published_and_shortened_is_two_lines_never_averaged(tmp_path):
+    rows = {"adam": {"overrides": ["optimizer=adam"], "published": {"test/acc": 97.0}}}
+    fake_row_job(tmp_path / "full" / "0_adam", "adam", ["optimizer=adam"], (0.9, 0.9, 0.98), rows)
+    fake_row_job(tmp_path / "short" / "0_adam", "adam", ["optimizer=adam", "epochs=1"], (0.5, 0.5, 0.60), rows)
+    table = aggregate([tmp_path], plots=False)["published"]
+    assert sorted(zip(table.changed, table.measured)) == [("", pytest.approx(98.0)), ("epochs=1", pytest.approx(60.0))]
+    markdown = (tmp_path / "published.md").read_text()
+    assert "| adam " in markdown and "| adam (shortened) " in markdown
+
+
 def test_no_published_table_without_sweep_files(sweep):
     aggregate([sweep], plots=False)
     assert not (sweep / "published.csv").exists() and not (sweep / "published.md").exists()
