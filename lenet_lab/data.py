@@ -136,6 +136,7 @@ class MNISTDataModule(pl.LightningDataModule):
         on_device: bool = True,
         augment: bool = False,
         batches_per_step: int | None = None,
+        test_every_epoch: bool = False,
     ):
         super().__init__()
         self.root = Path(root).expanduser()
@@ -150,6 +151,7 @@ class MNISTDataModule(pl.LightningDataModule):
         self.on_device = on_device
         self.augment = augment
         self.batches_per_step = batches_per_step or auto_batches_per_step(batch_size)
+        self.test_every_epoch = test_every_epoch
         self.checked = False
         self.splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
@@ -227,9 +229,15 @@ class MNISTDataModule(pl.LightningDataModule):
     def train_dataloader(self) -> TensorBatches:
         return self._batches("train", self.batch_size, shuffle=True, batches_per_step=self.training_batches_per_step())
 
-    def val_dataloader(self) -> TensorBatches | list:
+    @property
+    def validation_splits(self) -> list[str]:
+        """What each validation dataloader holds, in order: the hold-out, and the test set when it
+        is to be measured after every epoch too (a paper's test error curve)."""
+        return ["val"] * bool(self.val_size) + ["test"] * self.test_every_epoch
+
+    def val_dataloader(self) -> list[TensorBatches]:
         # An empty list tells Lightning there is nothing to validate (val_size=0, as in 1998).
-        return self._batches("val", self.eval_batch_size, shuffle=False) if self.val_size else []
+        return [self._batches(split, self.eval_batch_size, shuffle=False) for split in self.validation_splits]
 
     def test_dataloader(self) -> TensorBatches:
         return self._batches("test", self.eval_batch_size, shuffle=False)

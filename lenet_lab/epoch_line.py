@@ -6,7 +6,7 @@ import time
 
 import lightning.pytorch as pl
 
-SHOWN = ("train/loss", "train/acc", "val/loss", "val/acc")
+SHOWN = ("train/loss", "train/acc", "val/loss", "val/acc", "test/acc")  # test/acc: with data.test_every_epoch
 
 
 def format_epoch(label: str, epoch: int, epochs: int, metrics: dict, seconds: float) -> str:

@@ -95,8 +95,10 @@ class Classifier(pl.LightningModule):
             optimizer.step()
         return loss.detach()  # the last one: what the divergence check reads
 
-    def validation_step(self, batch, batch_idx):
-        self._step(batch, "val")
+    def validation_step(self, batch, batch_idx, dataloader_idx=0):
+        # The hold-out, or the test set measured every epoch (data.test_every_epoch).
+        splits = getattr(self.trainer.datamodule, "validation_splits", ["val"])
+        self._step(batch, splits[dataloader_idx])
 
     def test_step(self, batch, batch_idx):
         self._step(batch, "test")
@@ -122,6 +124,7 @@ class Classifier(pl.LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         self._log_epoch("val")
+        self._log_epoch("test")
 
     def on_test_epoch_end(self) -> None:
         self._log_epoch("test")

@@ -115,3 +115,13 @@ def test_several_batches_per_step_make_the_same_updates_as_one(compose_config, t
     assert three["train/loss"] == pytest.approx(one["train/loss"]) and three["test/acc"] == one["test/acc"]
     assert [v for _, v in three_logged["lr"]] == pytest.approx([v for _, v in one_logged["lr"]])
     assert len({v for _, v in one_logged["lr"]}) == 2  # the schedule did change the rate
+
+
+@pytest.mark.parametrize("val_size", [20, 0])
+def test_test_every_epoch_gives_a_test_curve_beside_validation(compose_config, tmp_path, val_size):
+    cfg = compose_config(f"data.val_size={val_size}", "data.test_every_epoch=true", "data.batch_size=16", "epochs=2")
+    metrics = train(cfg, tmp_path)
+    logged = scalars(tmp_path)
+    assert len(logged["test/acc"]) == 2 + 1  # after each epoch, and the final test
+    assert logged["test/acc"][-1][1] == pytest.approx(logged["test/acc"][-2][1]) == pytest.approx(metrics["test/acc"])
+    assert len(logged.get("val/acc", [])) == (2 if val_size else 0)
