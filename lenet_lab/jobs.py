@@ -78,8 +78,11 @@ def read_curves(path: Path) -> tuple[pd.DataFrame, list[str]]:
     # Lightning logs the 0-based epoch next to every metric; papers count epochs from 1.
     epochs = curves[curves.tag == "epoch"].set_index("step")["value"]
     curves["epoch"] = curves.step.map(epochs).add(1).astype("Int64")
-    # Testing happens after the last epoch, when Lightning's counter has already moved on.
-    curves.loc[curves.tag.str.startswith("test/"), "epoch"] -= 1
+    # The final test runs after the last epoch, when Lightning's counter has already moved on;
+    # a test measured every epoch (data.test_every_epoch) shares its step with the validation.
+    test = curves.tag.str.startswith("test/")
+    after_fit = test & ~curves.step.isin(curves[~test & (curves.tag != "epoch")].step)
+    curves.loc[after_fit, "epoch"] -= 1
     curves = curves[curves.tag != "epoch"].sort_values(["tag", "step"]).reset_index(drop=True)
     return curves[["tag", "step", "epoch", "value", "wall_time"]], problems
 

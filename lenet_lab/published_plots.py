@@ -68,8 +68,12 @@ def colours(n: int) -> list:
 
 
 def plot_row_curves(curves: pd.DataFrame, job_rows: dict[str, str], path: Path) -> Path | None:
-    """Loss, training accuracy and validation accuracy by epoch, one line per row."""
-    panels = [(tag, title) for tag, title in (("train/loss", "training loss"), ("val/loss", "validation loss"), ("train/acc", "training accuracy (%)"), ("val/acc", "validation accuracy (%)")) if (curves.tag == tag).any()]
+    """Loss, training and validation (and test) accuracy by epoch, one line per row."""
+    # Test accuracy only where it was measured every epoch (data.test_every_epoch), not just once.
+    tested = curves[curves.tag == "test/acc"].groupby("job").size().max() > 1 if (curves.tag == "test/acc").any() else False
+    candidates = [("train/loss", "training loss"), ("val/loss", "validation loss"), ("train/acc", "training accuracy (%)"), ("val/acc", "validation accuracy (%)")]
+    candidates += [("test/acc", "test accuracy (%)")] if tested else []
+    panels = [(tag, title) for tag, title in candidates if (curves.tag == tag).any()]
     if not panels:
         return None
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.2), squeeze=False)
@@ -101,13 +105,14 @@ def plot_row_errors(curves: pd.DataFrame, job_rows: dict[str, str], path: Path) 
         ax.plot(values.index.astype(int), 100 * (1 - values.values), color=colour, label=f"{row} train")
         if row in val:
             ax.plot(val[row].index.astype(int), 100 * (1 - val[row].values), color=colour, linestyle="--", label=f"{row} validation")
-        if row in test:
-            ax.plot(test[row].index.astype(int), 100 * (1 - test[row].values), color=colour, marker="*", markersize=12, linestyle="none", label=f"{row} test")
+        if row in test:  # a curve when the test set was measured every epoch, else one star after the last
+            style = {"linestyle": ":"} if len(test[row]) > 1 else {"marker": "*", "markersize": 12, "linestyle": "none"}
+            ax.plot(test[row].index.astype(int), 100 * (1 - test[row].values), color=colour, label=f"{row} test", **style)
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("error (%)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title("error by epoch (test: after the last epoch)", fontsize=10)
+    ax.set_title("error by epoch: training (solid), validation (dashed), test (dotted, or a star after the last epoch)", fontsize=9)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7, ncol=2)
     return save(fig, path)

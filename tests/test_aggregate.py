@@ -199,3 +199,16 @@ def test_a_row_run_as_published_and_shortened_is_two_lines_never_averaged(tmp_pa
 def test_no_published_table_without_sweep_files(sweep):
     aggregate([sweep], plots=False)
     assert not (sweep / "published.csv").exists() and not (sweep / "published.md").exists()
+
+
+def test_a_test_set_measured_every_epoch_keeps_its_epochs(sweep):
+    job = sweep / "0_model=a,seed=1"
+    writer = SummaryWriter(str(job))
+    for epoch in range(3):  # data.test_every_epoch: logged with the validation, at its step
+        writer.add_scalar("test/acc", 0.5 + 0.1 * epoch, 10 * (epoch + 1) - 1)
+    writer.add_scalar("epoch", 3, 30)  # and the final test, after the last epoch
+    writer.add_scalar("test/acc", 0.7, 30)
+    writer.close()
+    curves = aggregate([sweep], plots=False)["curves"]
+    test = curves[(curves.job == job.name) & (curves.tag == "test/acc")]
+    assert list(test.epoch) == [1, 2, 3, 3]
