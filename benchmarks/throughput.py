@@ -108,7 +108,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a quarter of the steps")
     parser.add_argument("--rows", nargs="*", help="only these models, e.g. lenet mlp")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice); 1 on a busy machine, where spinning threads of several processes slow each other down")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {DEVICE}")
     print("| model | batch | hand-written img/s | bare Lightning img/s | framework img/s | framework / hand-written | framework / bare Lightning |")

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lenet_lab.batches import EpochPermutation, TensorBatches
-from lenet_lab.data import MNISTDataModule, to_inputs
+from lenet_lab.data import MNISTDataModule, auto_batches_per_step, to_inputs
 from lenet_lab.errors import DataError
 from tests.conftest import TINY_TEST, TINY_TRAIN
 
@@ -51,14 +51,18 @@ def test_batches_have_the_requested_shape(mnist_root, pad, side):
     assert len(dm.test_dataloader()) == 1  # eval batches of 1000
 
 
-def test_small_batches_come_in_groups_of_about_256_images(mnist_root):
-    dm = setup_datamodule(mnist_root, batch_size=100)  # 256 // 100 = 2 batches a training step
-    grouped, single = list(dm.train_dataloader()), list(setup_datamodule(mnist_root, batch_size=100, batches_per_step=1).train_dataloader())
-    assert all(isinstance(group, list) and len(group) <= 2 for group in grouped) and len(grouped) == math.ceil(len(single) / 2)
+def test_batches_come_in_groups_with_the_same_examples_in_the_same_order(mnist_root):
+    grouped = list(setup_datamodule(mnist_root, batch_size=8, batches_per_step=3).train_dataloader())
+    single = list(setup_datamodule(mnist_root, batch_size=8, batches_per_step=1).train_dataloader())
+    assert [len(group) for group in grouped] == [3, 3, 3, 3, 1] and len(single) == 13  # 100 images
     flat = [batch for group in grouped for batch in group]
-    assert [len(labels) for _, labels in flat] == [len(labels) for _, labels in single]  # same batch sizes, last one short
-    for (images, labels), (images1, labels1) in zip(flat, single):  # and the same examples in the same order
+    assert [len(labels) for _, labels in flat] == [len(labels) for _, labels in single]  # the last one short
+    for (images, labels), (images1, labels1) in zip(flat, single):
         assert torch.equal(labels, labels1) and torch.equal(images, images1)
+
+
+def test_batches_per_step_defaults_to_about_1024_images():
+    assert [auto_batches_per_step(b) for b in (1, 64, 256, 1000, 4096)] == [1024, 16, 4, 1, 1]
 
 
 @pytest.mark.parametrize(
