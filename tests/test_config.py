@@ -111,3 +111,13 @@ def test_unique_dir_never_hands_out_the_same_folder_twice(tmp_path):
     second = unique_dir(str(tmp_path / "05-00-00"))
     assert first != second and Path(first).is_dir() and Path(second).is_dir()
     assert Path(second).name == "05-00-00_2"
+
+
+def test_lecun1998_experiment_is_the_papers_training(compose_config):
+    with initialize_config_dir(config_dir=str(PROJECT / "conf"), version_base="1.3"):
+        cfg = compose("config", overrides=["+experiment=lecun1998"])
+    assert cfg.model._target_.endswith("LeNet5_1998") and cfg.model.head == "rbf"
+    assert cfg.optimizer._target_.endswith("SDLM") and cfg.optimizer.mu == 0.02 and cfg.optimizer.curvature_samples == 500
+    assert cfg.lr_scheduler["values"][0] == [1, 0.0005] and cfg.epochs == 20
+    assert cfg.data.batch_size == 1 and cfg.data.val_size == 0 and cfg.data.test_every_epoch
+    assert compose_config("+experiment=lecun1998", "model.init=fan_in").model.init == "fan_in"  # the literal reading, one override away

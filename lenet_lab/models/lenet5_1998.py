@@ -50,7 +50,7 @@ DIGIT_BITMAPS = """
 
 
 # The paper draws every weight from +-2.4 / fan-in. With it the signal shrinks layer by layer (F6's
-# outputs start ~1e-3); +-2.4 / sqrt(fan-in), the form of LeCun et al.'s "Efficient BackProp",
+# outputs start ~1e-3); +-2.4 / sqrt(fan-in), the form of the "Efficient BackProp" paper,
 # keeps activations in the squashing function's useful range.
 INITS = {"fan_in": lambda n: n, "sqrt_fan_in": lambda n: n**0.5}
 
