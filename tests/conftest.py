@@ -31,11 +31,12 @@ def tiny_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def make_mnist_root(root: Path) -> Path:
+def make_mnist_root(root: Path, digits=tiny_digits, n_train: int = TINY_TRAIN, n_test: int = TINY_TEST) -> Path:
+    """MNIST/raw/ under `root` with `digits(n, seed) -> (images, labels)` as training and test sets."""
     raw = root / "MNIST" / "raw"
     raw.mkdir(parents=True)
-    for prefix, n, seed in (("train", TINY_TRAIN, 0), ("t10k", TINY_TEST, 1)):
-        images, labels = tiny_digits(n, seed)
+    for prefix, n, seed in (("train", n_train, 0), ("t10k", n_test, 1)):
+        images, labels = digits(n, seed)
         write_idx(raw / f"{prefix}-images-idx3-ubyte", images)
         write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
     return root

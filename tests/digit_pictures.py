@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from lenet_lab.digit_images import mnist_style
-from tests.conftest import write_idx
+from tests.conftest import make_mnist_root
 
 
 def glyph(digit: int, size: int = 160, canvas: tuple[int, int] = (240, 240), at: tuple[int, int] = (60, 20), ink=0, paper=255, mode: str = "L", stroke: int = 0) -> Image.Image:
@@ -38,13 +38,7 @@ def glyph_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def make_glyph_mnist_root(root: Path, n_train: int = 300, n_test: int = 40) -> Path:
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    for prefix, n, seed in (("train", n_train, 0), ("t10k", n_test, 1)):
-        images, labels = glyph_digits(n, seed)
-        write_idx(raw / f"{prefix}-images-idx3-ubyte", images)
-        write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
-    return root
+    return make_mnist_root(root, glyph_digits, n_train, n_test)
 
 
 def enlarge(digit: np.ndarray, factor: int) -> np.ndarray:
