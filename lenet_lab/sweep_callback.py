@@ -6,6 +6,7 @@ reaches its end; the failures are reported there, and the sweep exits non-zero.
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -50,6 +51,8 @@ class AggregateSweep(Callback):
             return
         from lenet_lab.train import build, check_trainer  # Lightning is imported once a sweep really starts
 
+        # Building trainers to check them prints Lightning's "GPU available" lines; the jobs don't.
+        logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
         loader = GlobalHydra.instance().config_loader()
         checked = set()  # data folders and trainer settings are checked once each, not per job
         try:
