@@ -2,6 +2,7 @@
 
 import json
 
+import lightning.pytorch as pl
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -125,3 +126,32 @@ def test_test_every_epoch_gives_a_test_curve_beside_validation(compose_config, t
     assert len(logged["test/acc"]) == 2 + 1  # after each epoch, and the final test
     assert logged["test/acc"][-1][1] == pytest.approx(logged["test/acc"][-2][1]) == pytest.approx(metrics["test/acc"])
     assert len(logged.get("val/acc", [])) == (2 if val_size else 0)
+
+
+class StepCounter(pl.Callback):
+    """Listens to the hooks around each optimizer step, so Lightning must call them for every one."""
+
+    def __init__(self):
+        self.calls = {"on_after_backward": 0, "on_before_optimizer_step": 0}
+
+    def on_after_backward(self, trainer, pl_module):
+        self.calls["on_after_backward"] += 1
+
+    def on_before_optimizer_step(self, trainer, pl_module, optimizer):
+        self.calls["on_before_optimizer_step"] += 1
+
+
+def test_grouped_steps_call_step_hooks_for_whoever_listens(compose_config, tmp_path):
+    # Without listeners the grouped loop skips Lightning's backward and step wrappers (speed);
+    # with one, every optimizer step goes through them, and the updates are the same either way.
+    cfg = compose_config("data.batch_size=8", "data.batches_per_step=3", "epochs=1", "optimizer=momentum", "optimizer.lr=0.05")
+    counter = StepCounter()
+    checkpoints = {}
+    for name, callbacks in [("quiet", ()), ("listened", (counter,))]:
+        train(cfg, tmp_path / name, extra_callbacks=callbacks)
+        checkpoints[name] = torch.load(tmp_path / name / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    steps = checkpoints["listened"]["global_step"]
+    assert steps == checkpoints["quiet"]["global_step"] > 3
+    assert counter.calls == {"on_after_backward": steps, "on_before_optimizer_step": steps}
+    for name, weight in checkpoints["quiet"]["state_dict"].items():
+        torch.testing.assert_close(checkpoints["listened"]["state_dict"][name], weight, msg=name)
