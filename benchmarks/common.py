@@ -39,17 +39,23 @@ class StepTimer(pl.Callback):
         self.warmup = warmup
         self.first_step_end = self.start = self.end = None
         self.images = 0
-        self.evaluating = 0.0  # seconds in validation and test loops, which are work, not overhead
-        self._eval_started = 0.0
+        # Seconds in validation and test loops from their start to their last batch: work, not
+        # overhead. What their end hooks do (checkpoint, evaluation files) counts as overhead.
+        self.evaluating = 0.0
+        self._eval_started = self._eval_last_batch = 0.0
 
     def _eval_start(self, *args):
-        self._eval_started = time.perf_counter()
+        self._eval_started = self._eval_last_batch = time.perf_counter()
+
+    def _eval_batch_end(self, *args):
+        self._eval_last_batch = time.perf_counter()
 
     def _eval_end(self, *args):
-        self.evaluating += time.perf_counter() - self._eval_started
+        self.evaluating += self._eval_last_batch - self._eval_started
 
-    on_validation_start = on_test_start = _eval_start
-    on_validation_end = on_test_end = _eval_end
+    on_validation_epoch_start = on_test_epoch_start = _eval_start
+    on_validation_batch_end = on_test_batch_end = _eval_batch_end
+    on_validation_epoch_end = on_test_epoch_end = _eval_end
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
         if batch_idx == self.warmup and self.start is None:

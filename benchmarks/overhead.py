@@ -5,9 +5,9 @@
 Each job is what a Hydra multirun job runs (train(cfg) into its own folder, in one process, as
 the basic launcher does), only tiny: 5 training batches, 1 epoch. "Start" covers seeding, config
 checks, building the model, checking (MD5) and loading MNIST and starting the Trainer; "end"
-covers validation (5,000 images) and the test set (10,000), which are reported apart as they are
-work rather than overhead, then metrics.json, the HParams summary, TensorBoard flush and the
-checkpoint. The one-off
+covers validation (5,000 images) and the test set (10,000), whose batches are reported apart as
+they are work rather than overhead, then the checkpoint, the job's evaluation files (confusion
+matrix, report, digit grids), metrics.json, the HParams summary and the TensorBoard flush. The one-off
 `import torch, lightning` of a new process is measured separately, in a fresh interpreter.
 """
 

@@ -47,7 +47,7 @@ class TestEvaluation(pl.Callback):
         labels = torch.cat(labels)
         writer = getattr(trainer.logger, "experiment", None) if trainer.logger else None
         try:
-            result = evaluate_predictions(self.job_dir, images, labels, scores, writer if hasattr(writer, "add_figure") else None, trainer.global_step)
+            result = evaluate_predictions(self.job_dir, images, labels, scores, writer if hasattr(writer, "add_image") else None, trainer.global_step)
         except Exception as error:  # a figure that fails must not turn a trained, tested job into a failed one
             print(f"warning: evaluation of {self.job_dir} failed: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
             return

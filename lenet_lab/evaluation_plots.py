@@ -15,6 +15,7 @@ matplotlib.use("Agg")  # files only: no display on clusters and CI
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import PowerNorm  # noqa: E402
+from PIL import Image  # noqa: E402
 
 CORRECT, WRONG = "tab:green", "tab:red"
 
@@ -22,6 +23,22 @@ CORRECT, WRONG = "tab:green", "tab:red"
 def save_figure(fig: plt.Figure, path: str | Path, dpi: int = 120) -> None:
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
+
+
+def render(fig: plt.Figure, dpi: int = 120) -> np.ndarray:
+    """The figure's pixels, [H, W, 3] uint8, drawn once, and the figure closed: one drawing for
+    both the PNG file and TensorBoard (`add_figure` would draw it again)."""
+    fig.set_dpi(dpi)
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    plt.close(fig)
+    return pixels
+
+
+def write_png(pixels: np.ndarray, path: str | Path) -> None:
+    # Light compression: every job of a sweep writes a few of these as it ends, and zlib's
+    # default level costs several times as long for files ~20% smaller.
+    Image.fromarray(pixels).save(path, compress_level=1)
 
 
 def draw_confusion(ax: plt.Axes, matrix: np.ndarray, title: str = "") -> None:

@@ -73,7 +73,8 @@ def evaluate_predictions(job_dir: str | Path, images: torch.Tensor, labels: torc
     figures["predictions"] = plots.predictions_figure(pictures[sample], labels[sample], predicted[sample])
 
     for name, fig in figures.items():
+        pixels = plots.render(fig)
+        plots.write_png(pixels, out / f"{name}.png")
         if writer is not None and name in ("confusion_matrix", "misclassified"):
-            writer.add_figure(f"test/{name}", fig, global_step=step, close=False)
-        plots.save_figure(fig, out / f"{name}.png")
+            writer.add_image(f"test/{name}", pixels, global_step=step, dataformats="HWC")
     return {"matrix": matrix, "report": report, "accuracy": accuracy(matrix), "dir": out, "text": format_report(report, matrix)}
