@@ -18,6 +18,7 @@ from hydra.errors import ConfigCompositionException, OverrideParseException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from lenet_lab import sweep_callback
 from lenet_lab.errors import UserError, one_line
 from lenet_lab.results import read_metrics, write_metrics
 from lenet_lab.train import train
@@ -58,11 +59,14 @@ def cli() -> None:
     # Let Hydra raise its config errors instead of printing them with advice about stack traces:
     # a mistyped key or an unknown option is one line and exit code 2, like every other bad input.
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
+    sweep_callback.incomplete_sweeps.clear()
     try:
         main()
     except (ConfigCompositionException, OverrideParseException) as error:  # the command line or a config file
         print(f"error: {one_line(error)}", file=sys.stderr)
         sys.exit(2)
+    if sweep_callback.incomplete_sweeps:  # failed or interrupted jobs, listed at the sweep's end
+        sys.exit(1)
 
 
 if __name__ == "__main__":

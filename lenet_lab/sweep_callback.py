@@ -1,7 +1,7 @@
 """Hydra callback around a multirun: check every job's config first, aggregate the results last.
 
 Jobs that fail record it in their metrics.json and return (see run.py), so the sweep always
-reaches its end; the failures are reported there, and the sweep exits non-zero.
+reaches its end; the failures are reported there, and run.py exits non-zero.
 """
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ from lenet_lab.errors import UserError, one_line
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 ROW_SWEEPER = "hydra_plugins.lenet_lab_rows.row_sweeper.RowSweeper"  # sweeps/*.yaml
 NOT_A_RESULT = ("failed", "interrupted", "running", "unknown")  # statuses that make the sweep exit non-zero
+
+# Sweeps that ended with jobs that did not complete: run.py exits 1 once every callback has run
+# (exiting here would skip the callbacks after this one, e.g. the search's best trial).
+incomplete_sweeps: list[Path] = []
 
 
 def basic_sweep_jobs(config: DictConfig) -> list[list[str]]:
@@ -92,4 +96,4 @@ class AggregateSweep(Callback):
             for row in failed.itertuples():
                 print(f"job {row.job}: {row.status} {row.error}".rstrip(), file=sys.stderr)
             print(f"{len(failed)} of {len(summary)} jobs did not complete", file=sys.stderr)
-            sys.exit(1)
+            incomplete_sweeps.append(sweep_dir)

@@ -275,6 +275,22 @@ def test_optuna_search_of_three_trials_aggregates_and_prints_the_best(mnist_root
     assert again.stdout.count("already completed, skipped") == 3 and len(job_dirs(sweep)) == 3
 
 
+
+def test_optuna_search_in_which_no_trial_completes_ends_like_any_failed_sweep(tmp_path):
+    # Optuna itself raises when asked for the best of no completed trials; the sweep must still
+    # write its tables, list the failed jobs and exit 1, without a traceback.
+    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper", reason="needs the search extra: pip install -e '.[search]'")
+    sweep = tmp_path / "sweep"
+    result = run(
+        "hparams_search=optuna", "hydra.sweeper.n_trials=2", f"data.root={tmp_path / 'no_mnist'}", "data.download=false",
+        f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "best trial: none completed with val/acc" in result.stdout
+    assert "2 of 2 jobs did not complete" in result.stdout + result.stderr
+    assert (sweep / "results.md").exists() and all(metrics(job)["status"] == "failed" for job in job_dirs(sweep))
+
 # --- install ----------------------------------------------------------------------------------------
 
 
