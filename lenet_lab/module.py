@@ -140,6 +140,9 @@ class Classifier(pl.LightningModule):
 
     def on_train_epoch_end(self) -> None:
         self._log_epoch("train")
+        # For the job's results, not TensorBoard: callback metrics are what Lightning brings back
+        # from spawned processes (ddp_spawn), where the main process's own epoch counter stays 0.
+        self.log("epochs_completed", float(self.current_epoch + 1), logger=False)
         scheduler = self.lr_schedulers()
         if scheduler is not None and not self.automatic_optimization:  # Lightning steps it only in automatic mode
             scheduler.step()

@@ -149,7 +149,7 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
             "status": status,
             **earlier,
             **{name: float(value) for name, value in trainer.callback_metrics.items() if name in FINAL_METRICS},
-            "epochs": trainer.current_epoch,
+            "epochs": int(trainer.callback_metrics.get("epochs_completed", trainer.current_epoch)),
             "num_params": sum(p.numel() for p in module.model.parameters() if p.requires_grad),
             **extra,
         }

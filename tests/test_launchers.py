@@ -165,6 +165,23 @@ def test_a_multi_device_job_of_a_multirun_spawns_instead_of_rerunning_the_comman
     assert hydra_job(*two_cpus).trainer.strategy == "auto"
 
 
+
+def test_a_job_trained_on_two_spawned_cpu_processes_records_its_epochs(mnist_root, tmp_path, monkeypatch):
+    # Under ddp_spawn the training runs in child processes: what the job records must come back
+    # from them (the main process's own Trainer never counts an epoch).
+    monkeypatch.delenv("SLURM_NTASKS", raising=False)
+    sweep = tmp_path / "sweep"
+    result = run(
+        "-m", "trainer.accelerator=cpu", "trainer.devices=2", "epochs=2", "data.val_size=20", "data.batch_size=16",
+        f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false",
+        cwd=tmp_path, env_extra={"LENET_LAB_DATA": str(mnist_root)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    (job,) = job_dirs(sweep)
+    recorded = metrics(job)
+    assert recorded["status"] == "completed" and recorded["epochs"] == 2
+    assert 0 <= recorded["test/acc"] <= 1
+
 @pytest.mark.parametrize(
     "devices, accelerator, expected",
     [(2, "cpu", 2), ("2", "cpu", 2), ([0, 3], "gpu", 2), ("0,1,2", "gpu", 3), ("auto", "cpu", 1), ("auto", "gpu", 4), (-1, "gpu", 4), (1, "gpu", 1)],
