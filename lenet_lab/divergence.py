@@ -18,6 +18,13 @@ class DivergenceGuard(pl.Callback):
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
         loss = outputs["loss"] if isinstance(outputs, dict) else outputs
-        every = 1 if loss.device.type == "cpu" else self.accelerator_every
-        if trainer.global_step % every == 0 and not torch.isfinite(loss).item():
+        alone_on_cpu = loss.device.type == "cpu" and trainer.world_size == 1
+        if trainer.global_step % (1 if alone_on_cpu else self.accelerator_every):
+            return
+        diverged = not torch.isfinite(loss).item()
+        if trainer.world_size > 1:
+            # Every process stops, or none: one that stopped alone would leave the others waiting
+            # forever in their next gradient sync. (All of them are at the same step here.)
+            diverged = trainer.strategy.reduce_boolean_decision(diverged, all=False)
+        if diverged:
             raise Diverged(f"training loss became {loss.item()} at epoch {trainer.current_epoch + 1}, step {trainer.global_step}")
