@@ -100,21 +100,24 @@ class Classifier(pl.LightningModule):
         optimizer = self.optimizers()
         for images, labels in batch:
             loss = self._step((images, labels), "train")
-            optimizer.zero_grad(set_to_none=True)
             if self.lightning_adds_nothing:
-                loss.backward()
-                self._count_step(optimizer)
+                self._plain_step(optimizer, loss)
             else:
+                optimizer.zero_grad(set_to_none=True)
                 self.manual_backward(loss)
                 optimizer.step()
         return loss.detach()  # the last one: what the divergence check reads
 
     @staticmethod
-    def _count_step(optimizer: LightningOptimizer) -> None:
-        """The raw optimizer's step between the two calls by which Lightning counts optimizer
-        steps in manual optimization (`trainer.global_step`, which checkpoints and schedules read)."""
+    def _plain_step(optimizer: LightningOptimizer, loss: torch.Tensor) -> None:
+        """Autograd and the wrapped optimizer itself (the wrapper forwards every attribute lookup),
+        between the two calls by which Lightning counts optimizer steps in manual optimization
+        (`trainer.global_step`, which checkpoints and schedules read)."""
+        raw = optimizer.optimizer
+        raw.zero_grad(set_to_none=True)
+        loss.backward()
         optimizer._on_before_step()
-        optimizer.optimizer.step()
+        raw.step()
         optimizer._on_after_step()
 
     def validation_step(self, batch, batch_idx, dataloader_idx=0):
