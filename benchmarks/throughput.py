@@ -4,7 +4,7 @@
     python benchmarks/throughput.py --quick    # fewer steps
 
 All sides use the same model config, data tensors, optimizer and batch size, in one process,
-alternating (hand, bare, framework, hand, ...) so machine noise hits each; the best of three
+alternating (hand, bare, framework, hand, ...) so machine noise hits each; the best of five
 runs counts. "framework" is Trainer + MNISTDataModule + Classifier with metrics,
 logging, checkpointing and divergence checks on, built by the same code as run.py. "bare
 Lightning" is Lightning's own floor: a Trainer and a LightningModule that only returns the loss,
@@ -36,7 +36,7 @@ ROWS = [
     ("lenet", 1, 3000), ("lenet5_1998", 1, 3000),  # batch size 1: 60,000 steps an epoch
 ]  # fmt: skip
 WARMUP = 20
-REPEATS = 3  # this machine is shared and noisy: the best of 3 interleaved runs per column
+REPEATS = 5  # this machine is shared and noisy: the best of 5 interleaved runs per column
 
 
 def hand_written(cfg, images, labels, steps: int) -> float:
