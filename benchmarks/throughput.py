@@ -26,13 +26,17 @@ import torch
 import torch.nn.functional as F
 from common import DEVICE, StepTimer, run_config, synchronize
 from hydra.utils import instantiate
+from omegaconf import open_dict
 
 from lenet_lab.batches import EpochPermutation, TensorBatches
 from lenet_lab.train import build, build_trainer
 
-# (model, batch size, steps timed); the first steps of each run are warm-up and not timed.
+# (model, batch size, optimizer steps timed): a few seconds each on a CPU, across epoch ends where
+# an epoch is shorter (the framework's epoch-end work, e.g. its checkpoint, is timed with it).
+# Shorter runs let this machine's noise (+-20% between two one-second runs) decide the ratio.
+# The first steps of each run are warm-up and not timed.
 ROWS = [
-    ("lenet", 64, 400), ("lenet", 256, 150), ("mlp", 64, 800), ("mlp", 256, 300), ("resnet18", 64, 60),
+    ("lenet", 64, 1500), ("lenet", 256, 500), ("mlp", 64, 4000), ("mlp", 256, 1500), ("resnet18", 64, 60),
     ("lenet", 1, 3000), ("lenet5_1998", 1, 3000),  # batch size 1: 60,000 steps an epoch
 ]  # fmt: skip
 WARMUP = 20
@@ -78,7 +82,7 @@ def bare_lightning(cfg, images, labels, steps: int) -> float:
     torch.manual_seed(cfg.seed)
     timer = StepTimer(WARMUP)
     trainer = pl.Trainer(
-        max_epochs=1, limit_train_batches=WARMUP + steps, logger=False, enable_checkpointing=False,
+        max_epochs=-1, max_steps=WARMUP + steps, logger=False, enable_checkpointing=False,
         enable_progress_bar=False, enable_model_summary=False, callbacks=[timer],
     )  # fmt: skip
     batches = TensorBatches(images, labels, cfg.data.batch_size, EpochPermutation(len(labels), shuffle=True))
@@ -90,13 +94,17 @@ def framework(cfg, steps: int) -> float:
     """The same training through Trainer, DataModule and LightningModule, as run.py runs it.
 
     run.py groups small batches into one Lightning step (`data.batches_per_step`): the warm-up and
-    the timed part are counted in Lightning steps here, in images in the result.
+    the timed part are whole Lightning steps here, covering about as many batches as the other
+    sides' (at least one group each); the result counts images.
     """
     torch.manual_seed(cfg.seed)
     datamodule, module = build(cfg)
     per_step = datamodule.batches_per_step  # one device here: training_batches_per_step() is the same
-    cfg.trainer.limit_train_batches = WARMUP + math.ceil(steps / per_step)
-    timer = StepTimer(WARMUP)
+    warmup = math.ceil(WARMUP / per_step)
+    with open_dict(cfg):
+        cfg.trainer.max_epochs = -1
+        cfg.trainer.max_steps = warmup * per_step + steps  # optimizer steps, also when grouped
+    timer = StepTimer(warmup)
     with tempfile.TemporaryDirectory() as job_dir:
         trainer = build_trainer(cfg, Path(job_dir), interactive=False, label="", extra_callbacks=[timer])
         trainer.fit(module, datamodule=datamodule)
@@ -122,7 +130,7 @@ def main() -> None:
         steps = max(20, steps // 4) if args.quick else steps
         cfg = run_config(
             f"model={model}", f"data.batch_size={batch_size}", "epochs=1", "trainer.enable_progress_bar=false",
-            f"++trainer.limit_train_batches={WARMUP + steps}", "++trainer.limit_val_batches=0",
+            "++trainer.limit_val_batches=0",
         )  # fmt: skip
         datamodule, _ = build(cfg)
         datamodule.setup("fit")
