@@ -1,7 +1,7 @@
 """Figures of one model's test predictions: confusion matrix, grids of digits, t-SNE maps.
 
 Each `*_figure` function takes arrays and returns a matplotlib Figure (to save with
-`save_figure`, or to log with TensorBoard's `add_figure`); each `draw_*` function draws into an
+`save_figure`, or to `render` once for both a file and TensorBoard); each `draw_*` function draws into an
 Axes the caller owns, for figures that put several jobs side by side.
 """
 
@@ -21,8 +21,7 @@ CORRECT, WRONG = "tab:green", "tab:red"
 
 
 def save_figure(fig: plt.Figure, path: str | Path, dpi: int = 120) -> None:
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
+    write_png(render(fig, dpi), path)
 
 
 def render(fig: plt.Figure, dpi: int = 120) -> np.ndarray:
