@@ -20,6 +20,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
+from lenet_lab.cuda_check import drop_nvml_check_without_driver
 from lenet_lab.divergence import DivergenceGuard, Diverged
 from lenet_lab.epoch_line import EpochLine
 from lenet_lab.errors import UserError, one_line
@@ -45,6 +46,7 @@ FINAL_METRICS = ("train/loss", "train/acc", "val/loss", "val/acc", "test/loss", 
 
 
 def build_trainer(cfg: DictConfig, job_dir: Path, interactive: bool, label: str, extra_callbacks=()) -> pl.Trainer:
+    drop_nvml_check_without_driver()  # without it, every Adam step on a CPU-only machine retries loading NVML
     logger = instantiate(cfg.logger, save_dir=str(job_dir))
     # At most one checkpoint per job, the last one: a sweep of ResNets must not fill the disk.
     checkpoint = job_dir / CHECKPOINT
