@@ -98,6 +98,7 @@ class Classifier(pl.LightningModule):
         if self.automatic_optimization:
             return self._step(batch, "train")
         optimizer = self.optimizers()
+        max_steps = self.trainer.max_steps  # Lightning checks it only between its own steps
         for images, labels in batch:
             loss = self._step((images, labels), "train")
             if self.lightning_adds_nothing:
@@ -106,6 +107,8 @@ class Classifier(pl.LightningModule):
                 optimizer.zero_grad(set_to_none=True)
                 self.manual_backward(loss)
                 optimizer.step()
+            if self.trainer.global_step == max_steps:
+                break
         return loss.detach()  # the last one: what the divergence check reads
 
     @staticmethod

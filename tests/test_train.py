@@ -118,6 +118,18 @@ def test_several_batches_per_step_make_the_same_updates_as_one(compose_config, t
     assert len({v for _, v in one_logged["lr"]}) == 2  # the schedule did change the rate
 
 
+
+@pytest.mark.parametrize(
+    "limit, optimizer_steps",
+    [("++trainer.max_steps=5", 5), ("++trainer.limit_train_batches=2", 2 * 2), ("++trainer.limit_train_batches=1", 1 * 2)],
+)
+def test_step_limits_count_batches_also_when_batches_are_grouped(compose_config, tmp_path, limit, optimizer_steps):
+    # Lightning counts Lightning steps; a user asking for 5 steps or 2 batches an epoch means batches.
+    cfg = compose_config("data.batch_size=8", "data.batches_per_step=3", "epochs=2", limit)
+    train(cfg, tmp_path)
+    checkpoint = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    assert checkpoint["global_step"] == optimizer_steps
+
 @pytest.mark.parametrize("val_size", [20, 0])
 def test_test_every_epoch_gives_a_test_curve_beside_validation(compose_config, tmp_path, val_size):
     cfg = compose_config(f"data.val_size={val_size}", "data.test_every_epoch=true", "data.batch_size=16", "epochs=2")
