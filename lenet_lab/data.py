@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torchvision.datasets import MNIST
 
-from lenet_lab.batches import EpochPermutation, TensorBatches
+from lenet_lab.batches import BatchGroup, EpochPermutation, TensorBatches
 from lenet_lab.distortions import random_affine
 from lenet_lab.errors import DataError
 from lenet_lab.pixels import NORMALIZATIONS
@@ -100,6 +100,9 @@ def load_split(root: str | Path, train: bool) -> tuple[torch.Tensor, torch.Tenso
     return dataset.data, dataset.targets
 
 
+IMAGES_PER_STEP = 4096  # see auto_batches_per_step
+
+
 def to_inputs(images: torch.Tensor, normalize: str, pad: int) -> torch.Tensor:
     """uint8 [N, 28, 28] -> float [N, 1, 28 + 2 pad, 28 + 2 pad].
 
@@ -115,10 +118,12 @@ def to_inputs(images: torch.Tensor, normalize: str, pad: int) -> torch.Tensor:
 
 
 def auto_batches_per_step(batch_size: int) -> int:
-    """Training batches per Lightning step when not set: about 1,024 images, so that Lightning's
-    per-step cost is paid once per ~1,024 images whatever the batch size (1,024 steps at batch
-    size 1, 16 at 64, 4 at 256, 1 from 1,024 up). Measured in benchmarks/throughput.py."""
-    return max(1, 1024 // batch_size)
+    """Training batches per Lightning step when not set: about 4,096 images, so that Lightning's
+    per-step cost (~0.5 ms on a CPU, its hooks, callbacks and batch transfer) is paid once per
+    ~4,096 images whatever the batch size (4,096 steps at batch size 1, 64 at 64, 16 at 256, 1 from
+    4,096 up). At ~1,024 images it still cost the MLP at batch 256 ~10% of its throughput.
+    Measured in benchmarks/throughput.py."""
+    return max(1, IMAGES_PER_STEP // batch_size)
 
 
 class MNISTDataModule(pl.LightningDataModule):
@@ -211,7 +216,7 @@ class MNISTDataModule(pl.LightningDataModule):
     def on_after_batch_transfer(self, batch, dataloader_idx: int):
         # Training batches only, on the device, after they got there: fresh distortions every epoch.
         if self.augment and self.trainer is not None and self.trainer.training:
-            if isinstance(batch, list):  # a group of batches, one optimizer step each
+            if isinstance(batch, BatchGroup):  # a group of batches, one optimizer step each
                 return [(random_affine(images), labels) for images, labels in batch]
             images, labels = batch
             return random_affine(images), labels
@@ -219,10 +224,16 @@ class MNISTDataModule(pl.LightningDataModule):
 
     def training_batches_per_step(self) -> int:
         """`batches_per_step`, unless the run needs Lightning to drive every batch itself: with
-        several devices (gradients are synchronised once per backward pass of a step), or
-        Lightning's gradient clipping or accumulation (features of its automatic optimization)."""
+        several devices (gradients are synchronised once per backward pass of a step), Lightning's
+        gradient clipping or accumulation (features of its automatic optimization), or limits that
+        Lightning counts in loader items and a user gives in batches (`limit_train_batches`, an
+        integer `val_check_interval`)."""
         trainer = self.trainer
-        if trainer is not None and (trainer.world_size > 1 or trainer.gradient_clip_val or trainer.accumulate_grad_batches > 1):
+        if trainer is None:
+            return self.batches_per_step
+        limit = trainer.limit_train_batches  # 1.0: all of them; the integer 1: one batch
+        counted_in_batches = isinstance(limit, int) or limit != 1.0 or isinstance(trainer.val_check_interval, int)
+        if trainer.world_size > 1 or trainer.gradient_clip_val or trainer.accumulate_grad_batches > 1 or counted_in_batches:
             return 1
         return self.batches_per_step
 

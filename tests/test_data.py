@@ -61,8 +61,21 @@ def test_batches_come_in_groups_with_the_same_examples_in_the_same_order(mnist_r
         assert torch.equal(labels, labels1) and torch.equal(images, images1)
 
 
-def test_batches_per_step_defaults_to_about_1024_images():
-    assert [auto_batches_per_step(b) for b in (1, 64, 256, 1000, 4096)] == [1024, 16, 4, 1, 1]
+
+def test_a_group_is_cut_where_lightning_moves_it(mnist_root):
+    # With data.on_device=false the tensors stay on the host; Lightning moves a batch by calling
+    # its `to`, so each batch of a group must land on that device when it is cut.
+    from lightning.fabric.utilities.apply_func import move_data_to_device
+
+    group = next(iter(setup_datamodule(mnist_root, batch_size=8, batches_per_step=3).train_dataloader()))
+    moved = move_data_to_device(group, torch.device("meta"))
+    batches = list(moved)
+    assert len(batches) == len(group) == 3
+    assert all(images.device.type == labels.device.type == "meta" and images.shape[0] == 8 for images, labels in batches)
+    assert all(images.device.type == "cpu" for images, _ in group)  # the group itself is untouched
+
+def test_batches_per_step_defaults_to_about_4096_images():
+    assert [auto_batches_per_step(b) for b in (1, 64, 256, 1000, 4096, 10_000)] == [4096, 64, 16, 4, 1, 1]
 
 
 @pytest.mark.parametrize(
@@ -142,3 +155,6 @@ def test_augment_touches_training_batches_only(mnist_root):
     assert dm.on_after_batch_transfer(batch, 0)[0] is batch[0]
     dm.trainer = SimpleNamespace(training=True)
     assert not torch.equal(dm.on_after_batch_transfer(batch, 0)[0], batch[0])
+    group = next(iter(setup_datamodule(mnist_root, augment=True, batch_size=8, batches_per_step=3).train_dataloader()))
+    distorted = dm.on_after_batch_transfer(group, 0)
+    assert len(distorted) == 3 and all(not torch.equal(d, images) for (d, _), (images, _) in zip(distorted, group))
