@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 import lightning.pytorch as pl
 import torch
 from hydra import compose, initialize_config_dir
+
+from lenet_lab.batches import BatchGroup
 
 PROJECT = Path(__file__).resolve().parents[1]
 DATA = os.environ.get("LENET_LAB_DATA", str(PROJECT.parent / "shared" / "data"))
@@ -21,15 +24,44 @@ def synchronize() -> None:
         torch.cuda.synchronize()
 
 
+NVML_CHECK = "PYTORCH_NVML_BASED_CUDA_CHECK"
+
+
+def _set_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
+@contextlib.contextmanager
+def nvml_cuda_check(value: str | None):
+    """Run with PYTORCH_NVML_BASED_CUDA_CHECK set to `value` (None: unset), restored afterwards.
+
+    Importing Lightning sets it to "1"; a script that never imports Lightning runs without it,
+    and on a machine without the NVIDIA driver every Adam step then checks for CUDA far faster
+    (see lenet_lab/cuda_check.py). Each side of a comparison runs in the state it would have alone.
+    """
+    old = os.environ.get(NVML_CHECK)
+    _set_env(NVML_CHECK, value)
+    try:
+        yield
+    finally:
+        _set_env(NVML_CHECK, old)
+
+
 def run_config(*overrides: str):
     """The config `python run.py OVERRIDES` trains with, on the real MNIST files."""
     with initialize_config_dir(config_dir=str(PROJECT / "conf"), version_base="1.3"):
         return compose("config", overrides=[f"data.root={DATA}", *overrides])
 
 
-def images_in(batch) -> int:
-    """A batch is `(images, labels)`, or a list of them when one Lightning step runs several."""
-    return sum(len(labels) for _, labels in batch) if isinstance(batch, list) else len(batch[1])
+def images_in(batch, steps: int | None = None) -> int:
+    """A batch is `(images, labels)`, or a BatchGroup of them when one Lightning step runs several;
+    `steps`: how many of those the step got to (a run's last group stops at trainer.max_steps)."""
+    if isinstance(batch, BatchGroup):
+        return len(batch.indices[: None if steps is None else steps * batch.batch_size])
+    return len(batch[1])
 
 
 class StepTimer(pl.Callback):
@@ -39,6 +71,7 @@ class StepTimer(pl.Callback):
         self.warmup = warmup
         self.first_step_end = self.start = self.end = None
         self.images = 0
+        self._steps_before = 0
         # Seconds in validation and test loops from their start to their last batch: work, not
         # overhead. What their end hooks do (checkpoint, evaluation files) counts as overhead.
         self.evaluating = 0.0
@@ -58,6 +91,7 @@ class StepTimer(pl.Callback):
     on_validation_epoch_end = on_test_epoch_end = _eval_end
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        self._steps_before = trainer.global_step
         if batch_idx == self.warmup and self.start is None:
             synchronize()
             self.start = time.perf_counter()
@@ -70,7 +104,7 @@ class StepTimer(pl.Callback):
             self.first_step_end = now
         if self.start is not None:
             self.end = now
-            self.images += images_in(batch)
+            self.images += images_in(batch, trainer.global_step - self._steps_before)
 
     def images_per_second(self) -> float:
         return self.images / (self.end - self.start)

@@ -4,8 +4,9 @@
     python benchmarks/throughput.py --quick    # fewer steps
 
 All sides use the same model config, data tensors, optimizer and batch size, in one process,
-alternating (hand, bare, framework, hand, ...) so machine noise hits each; the best of five
-runs counts. "framework" is Trainer + MNISTDataModule + Classifier with metrics,
+one after another, five times, in alternating order (hand, bare, framework, then framework,
+bare, hand, ...): a ratio is taken within each round, where the three ran seconds apart, and the
+table shows the median round (img/s: the median of each column). "framework" is Trainer + MNISTDataModule + Classifier with metrics,
 logging, checkpointing and divergence checks on, built by the same code as run.py. "bare
 Lightning" is Lightning's own floor: a Trainer and a LightningModule that only returns the loss,
 fed the same in-memory batches; what lies between it and the hand-written loop is Lightning's
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -24,7 +26,7 @@ from pathlib import Path
 import lightning.pytorch as pl
 import torch
 import torch.nn.functional as F
-from common import DEVICE, StepTimer, run_config, synchronize
+from common import DEVICE, StepTimer, nvml_cuda_check, run_config, synchronize
 from hydra.utils import instantiate
 from omegaconf import open_dict
 
@@ -40,11 +42,17 @@ ROWS = [
     ("lenet", 1, 3000), ("lenet5_1998", 1, 3000),  # batch size 1: 60,000 steps an epoch
 ]  # fmt: skip
 WARMUP = 20
-REPEATS = 5  # this machine is shared and noisy: the best of 5 interleaved runs per column
+REPEATS = 5  # rounds; this machine is shared and its speed drifts by +-30% over minutes
 
 
 def hand_written(cfg, images, labels, steps: int) -> float:
-    """The loop a user would write: index a batch, forward, loss, backward, step."""
+    """The loop a user would write: index a batch, forward, loss, backward, step; in a process
+    that never imported Lightning (which changes how torch checks for CUDA on every Adam step)."""
+    with nvml_cuda_check(None):
+        return _hand_written(cfg, images, labels, steps)
+
+
+def _hand_written(cfg, images, labels, steps: int) -> float:
     torch.manual_seed(cfg.seed)
     model = instantiate(cfg.model).to(images.device)
     optimizer = instantiate(cfg.optimizer)(model.parameters())
@@ -79,6 +87,11 @@ class BareModule(pl.LightningModule):
 
 
 def bare_lightning(cfg, images, labels, steps: int) -> float:
+    with nvml_cuda_check("1"):  # as Lightning's import left it
+        return _bare_lightning(cfg, images, labels, steps)
+
+
+def _bare_lightning(cfg, images, labels, steps: int) -> float:
     torch.manual_seed(cfg.seed)
     timer = StepTimer(WARMUP)
     trainer = pl.Trainer(
@@ -122,7 +135,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {DEVICE}")
-    print("| model | batch | hand-written img/s | bare Lightning img/s | framework img/s | framework / hand-written | framework / bare Lightning |")
+    print("| model | batch | hand-written img/s | bare Lightning img/s | framework img/s | framework / hand-written (range) | framework / bare Lightning |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for model, batch_size, steps in ROWS:
         if args.rows and model not in args.rows:
@@ -135,13 +148,23 @@ def main() -> None:
         datamodule, _ = build(cfg)
         datamodule.setup("fit")
         images, labels = (t.to(DEVICE) for t in datamodule.splits["train"])  # where the Trainer will train
-        hand, bare, fw = [], [], []
-        for _ in range(REPEATS):
-            hand.append(hand_written(cfg, images, labels, steps))
-            bare.append(bare_lightning(cfg, images, labels, steps))
-            fw.append(framework(cfg, steps))
-        hand, bare, fw = max(hand), max(bare), max(fw)
-        print(f"| {model} | {batch_size} | {hand:,.0f} | {bare:,.0f} | {fw:,.0f} | {fw / hand:.2f} | {fw / bare:.2f} |", flush=True)
+        runs = {"hand": [], "bare": [], "fw": []}
+        sides = {
+            "hand": lambda: hand_written(cfg, images, labels, steps),
+            "bare": lambda: bare_lightning(cfg, images, labels, steps),
+            "fw": lambda: framework(cfg, steps),
+        }
+        for round_ in range(REPEATS):
+            for side in list(sides)[:: 1 if round_ % 2 == 0 else -1]:
+                runs[side].append(sides[side]())
+        hand, bare, fw = (statistics.median(runs[side]) for side in ("hand", "bare", "fw"))
+        vs_hand = [f / h for f, h in zip(runs["fw"], runs["hand"])]
+        vs_bare = [f / b for f, b in zip(runs["fw"], runs["bare"])]
+        print(
+            f"| {model} | {batch_size} | {hand:,.0f} | {bare:,.0f} | {fw:,.0f} "
+            f"| {statistics.median(vs_hand):.2f} ({min(vs_hand):.2f}-{max(vs_hand):.2f}) | {statistics.median(vs_bare):.2f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
