@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -65,13 +66,22 @@ def images_in(batch, steps: int | None = None) -> int:
 
 
 class StepTimer(pl.Callback):
-    """Wall time of Lightning steps `warmup` .. the last, the images they trained on, and the job around them."""
+    """Wall time of Lightning steps `warmup` .. the last, the images they trained on, and the job around them.
 
-    def __init__(self, warmup: int):
+    `interleave(images) -> seconds`, when given, runs other work (a hand-written loop on as many
+    images) after the timed steps, each time ~`interleave_images` images have been trained here;
+    its seconds are taken out of this run's time. Both then see the same machine, milliseconds
+    apart, which on a shared machine whose speed drifts over minutes is what makes a ratio hold.
+    """
+
+    def __init__(self, warmup: int, interleave: Callable[[int], float] | None = None, interleave_images: int = 4096):
         self.warmup = warmup
         self.first_step_end = self.start = self.end = None
         self.images = 0
         self._steps_before = 0
+        self.interleave, self.interleave_images = interleave, interleave_images
+        self._pending = 0  # images trained here since the interleaved work last ran
+        self._interleaved = self._interleaved_before_end = 0.0
         # Seconds in validation and test loops from their start to their last batch: work, not
         # overhead. What their end hooks do (checkpoint, evaluation files) counts as overhead.
         self.evaluating = 0.0
@@ -97,14 +107,25 @@ class StepTimer(pl.Callback):
             self.start = time.perf_counter()
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-        if batch_idx in (0, trainer.num_training_batches - 1):  # only where a clock reading counts
+        if self.interleave or batch_idx in (0, trainer.num_training_batches - 1):  # only where a clock reading counts
             synchronize()
         now = time.perf_counter()
         if self.first_step_end is None:
             self.first_step_end = now
-        if self.start is not None:
-            self.end = now
-            self.images += images_in(batch, trainer.global_step - self._steps_before)
+        if self.start is None:
+            return
+        self.end = now
+        images = images_in(batch, trainer.global_step - self._steps_before)
+        self.images += images
+        self._interleaved_before_end = self._interleaved
+        self._pending += images
+        if self.interleave and self._pending >= self.interleave_images:
+            self._interleaved += self.interleave(self._pending)
+            self._pending = 0
+
+    def on_train_end(self, trainer, pl_module):
+        if self.interleave and self._pending:  # the rest, so both sides cover the same images
+            self.interleave(self._pending)
 
     def images_per_second(self) -> float:
-        return self.images / (self.end - self.start)
+        return self.images / (self.end - self.start - self._interleaved_before_end)

@@ -1,16 +1,19 @@
 """Training throughput: the framework as run.py trains vs a minimal hand-written PyTorch loop.
 
-    python benchmarks/throughput.py            # all rows (a few minutes on 2 CPU cores)
+    python benchmarks/throughput.py            # all rows (~20 minutes on 2 CPU cores)
     python benchmarks/throughput.py --quick    # fewer steps
 
-All sides use the same model config, data tensors, optimizer and batch size, in one process,
-one after another, five times, in alternating order (hand, bare, framework, then framework,
-bare, hand, ...): a ratio is taken within each round, where the three ran seconds apart, and the
-table shows the median round (img/s: the median of each column). "framework" is Trainer + MNISTDataModule + Classifier with metrics,
-logging, checkpointing and divergence checks on, built by the same code as run.py. "bare
-Lightning" is Lightning's own floor: a Trainer and a LightningModule that only returns the loss,
-fed the same in-memory batches; what lies between it and the hand-written loop is Lightning's
-per-step cost, not lenet_lab's.
+All sides use the same model config, initial weights, data tensors, optimizer and batch size, in
+one process. The hand-written loop runs interleaved with the Lightning runs: after every ~4,096
+images trained through Lightning, the hand-written loop trains on as many, and each side's clock
+leaves the other's time out. On a shared machine whose speed drifts by +-30% over minutes, two
+sides timed milliseconds apart see the same machine; two runs timed one after the other don't.
+"framework" is Trainer + MNISTDataModule + Classifier with metrics, logging, checkpointing and
+divergence checks on, built by the same code as run.py. "bare Lightning" is Lightning's own
+floor: a Trainer and a LightningModule that only returns the loss, fed the same in-memory
+batches; what lies between it and the hand-written loop is Lightning's per-step cost, not
+lenet_lab's. Five rounds (framework run, bare run; the order alternates); the table shows the
+median round's ratio and the range over rounds, img/s the median of each column.
 """
 
 from __future__ import annotations
@@ -42,33 +45,46 @@ ROWS = [
     ("lenet", 1, 3000), ("lenet5_1998", 1, 3000),  # batch size 1: 60,000 steps an epoch
 ]  # fmt: skip
 WARMUP = 20
-REPEATS = 5  # rounds; this machine is shared and its speed drifts by +-30% over minutes
+REPEATS = 5  # rounds
 
 
-def hand_written(cfg, images, labels, steps: int) -> float:
-    """The loop a user would write: index a batch, forward, loss, backward, step; in a process
-    that never imported Lightning (which changes how torch checks for CUDA on every Adam step)."""
-    with nvml_cuda_check(None):
-        return _hand_written(cfg, images, labels, steps)
+class HandWritten:
+    """The loop a user would write: index a batch, forward, loss, backward, step. Its own model
+    (the same initial weights), optimizer and shuffled order, trained a chunk at a time."""
 
+    def __init__(self, cfg, images, labels):
+        torch.manual_seed(cfg.seed)
+        self.model = instantiate(cfg.model).to(images.device)
+        self.optimizer = instantiate(cfg.optimizer)(self.model.parameters())
+        self.criterion = getattr(self.model, "loss", F.cross_entropy)  # the 1998 LeNet-5 brings its MAP loss
+        self.images, self.labels, self.batch_size = images, labels, cfg.data.batch_size
+        self.order = torch.randperm(len(labels), device=images.device)
+        self.step, self.images_trained, self.seconds = 0, 0, 0.0
+        self.train(WARMUP * self.batch_size)  # warm-up, not counted
+        self.images_trained, self.seconds = 0, 0.0
 
-def _hand_written(cfg, images, labels, steps: int) -> float:
-    torch.manual_seed(cfg.seed)
-    model = instantiate(cfg.model).to(images.device)
-    optimizer = instantiate(cfg.optimizer)(model.parameters())
-    criterion = getattr(model, "loss", F.cross_entropy)  # the 1998 LeNet-5 brings its MAP loss
-    batch_size = cfg.data.batch_size
-    order = torch.randperm(len(labels))
-    for step in range(WARMUP + steps):
-        if step == WARMUP:
+    def train(self, images: int) -> float:
+        """Train on `images` images (whole batches); returns the seconds it took. Runs as a script
+        that never imported Lightning would (which changes how torch checks for CUDA every Adam step)."""
+        steps, batch_size, n = max(1, round(images / self.batch_size)), self.batch_size, len(self.labels)
+        with nvml_cuda_check(None):
+            synchronize()
             start = time.perf_counter()
-        idx = order[(step * batch_size) % (len(labels) - batch_size) :][:batch_size]
-        loss = criterion(model(images[idx]), labels[idx])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-    synchronize()
-    return steps * batch_size / (time.perf_counter() - start)
+            for _ in range(steps):
+                idx = self.order[(self.step * batch_size) % (n - batch_size) :][:batch_size]
+                loss = self.criterion(self.model(self.images[idx]), self.labels[idx])
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+                self.step += 1
+            synchronize()
+            seconds = time.perf_counter() - start
+        self.images_trained += steps * batch_size
+        self.seconds += seconds
+        return seconds
+
+    def images_per_second(self) -> float:
+        return self.images_trained / self.seconds
 
 
 class BareModule(pl.LightningModule):
@@ -86,30 +102,29 @@ class BareModule(pl.LightningModule):
         return self.optimizer_factory(self.parameters())
 
 
-def bare_lightning(cfg, images, labels, steps: int) -> float:
-    with nvml_cuda_check("1"):  # as Lightning's import left it
-        return _bare_lightning(cfg, images, labels, steps)
-
-
-def _bare_lightning(cfg, images, labels, steps: int) -> float:
+def bare_lightning(cfg, images, labels, steps: int) -> tuple[float, float]:
+    """img/s of bare Lightning and of the hand-written loop interleaved with it."""
+    hand = HandWritten(cfg, images, labels)
     torch.manual_seed(cfg.seed)
-    timer = StepTimer(WARMUP)
+    timer = StepTimer(WARMUP, interleave=hand.train)
     trainer = pl.Trainer(
         max_epochs=-1, max_steps=WARMUP + steps, logger=False, enable_checkpointing=False,
         enable_progress_bar=False, enable_model_summary=False, callbacks=[timer],
     )  # fmt: skip
     batches = TensorBatches(images, labels, cfg.data.batch_size, EpochPermutation(len(labels), shuffle=True))
-    trainer.fit(BareModule(instantiate(cfg.model), instantiate(cfg.optimizer)), train_dataloaders=batches)
-    return timer.images_per_second()
+    with nvml_cuda_check("1"):  # as Lightning's import left it
+        trainer.fit(BareModule(instantiate(cfg.model), instantiate(cfg.optimizer)), train_dataloaders=batches)
+    return timer.images_per_second(), hand.images_per_second()
 
 
-def framework(cfg, steps: int) -> float:
-    """The same training through Trainer, DataModule and LightningModule, as run.py runs it.
+def framework(cfg, images, labels, steps: int) -> tuple[float, float]:
+    """img/s of the same training through Trainer, DataModule and LightningModule, as run.py runs
+    it, and of the hand-written loop interleaved with it.
 
-    run.py groups small batches into one Lightning step (`data.batches_per_step`): the warm-up and
-    the timed part are whole Lightning steps here, covering about as many batches as the other
-    sides' (at least one group each); the result counts images.
+    run.py groups small batches into one Lightning step (`data.batches_per_step`): the warm-up is
+    whole Lightning steps here (at least one group), the timed part `steps` optimizer steps.
     """
+    hand = HandWritten(cfg, images, labels)
     torch.manual_seed(cfg.seed)
     datamodule, module = build(cfg)
     per_step = datamodule.batches_per_step  # one device here: training_batches_per_step() is the same
@@ -117,11 +132,11 @@ def framework(cfg, steps: int) -> float:
     with open_dict(cfg):
         cfg.trainer.max_epochs = -1
         cfg.trainer.max_steps = warmup * per_step + steps  # optimizer steps, also when grouped
-    timer = StepTimer(warmup)
+    timer = StepTimer(warmup, interleave=hand.train)
     with tempfile.TemporaryDirectory() as job_dir:
         trainer = build_trainer(cfg, Path(job_dir), interactive=False, label="", extra_callbacks=[timer])
         trainer.fit(module, datamodule=datamodule)
-    return timer.images_per_second()
+    return timer.images_per_second(), hand.images_per_second()
 
 
 def main() -> None:
@@ -148,18 +163,16 @@ def main() -> None:
         datamodule, _ = build(cfg)
         datamodule.setup("fit")
         images, labels = (t.to(DEVICE) for t in datamodule.splits["train"])  # where the Trainer will train
-        runs = {"hand": [], "bare": [], "fw": []}
-        sides = {
-            "hand": lambda: hand_written(cfg, images, labels, steps),
-            "bare": lambda: bare_lightning(cfg, images, labels, steps),
-            "fw": lambda: framework(cfg, steps),
-        }
+        rounds = []  # (framework, hand beside it, bare, hand beside it)
         for round_ in range(REPEATS):
-            for side in list(sides)[:: 1 if round_ % 2 == 0 else -1]:
-                runs[side].append(sides[side]())
-        hand, bare, fw = (statistics.median(runs[side]) for side in ("hand", "bare", "fw"))
-        vs_hand = [f / h for f, h in zip(runs["fw"], runs["hand"])]
-        vs_bare = [f / b for f, b in zip(runs["fw"], runs["bare"])]
+            if round_ % 2 == 0:
+                fw, bare = framework(cfg, images, labels, steps), bare_lightning(cfg, images, labels, steps)
+            else:
+                bare, fw = bare_lightning(cfg, images, labels, steps), framework(cfg, images, labels, steps)
+            rounds.append((*fw, *bare))
+        vs_hand = [f / h for f, h, _, _ in rounds]
+        vs_bare = [(f / h) / (b / hb) for f, h, b, hb in rounds]
+        fw, hand, bare = (statistics.median(r[i] for r in rounds) for i in (0, 1, 2))
         print(
             f"| {model} | {batch_size} | {hand:,.0f} | {bare:,.0f} | {fw:,.0f} "
             f"| {statistics.median(vs_hand):.2f} ({min(vs_hand):.2f}-{max(vs_hand):.2f}) | {statistics.median(vs_bare):.2f} |",
