@@ -15,7 +15,7 @@ import yaml
 from hydra import compose, initialize_config_dir
 
 import lenet_lab  # noqa: F401  (registers the config schema, as run.py does)
-from hydra_plugins.lenet_lab_rows.row_sweeper import row_jobs
+from hydra_plugins.lenet_lab_rows.row_sweeper import row_jobs, sweep_file_values
 from tests.conftest import PROJECT
 
 SWEEPS = sorted(path.stem for path in (PROJECT / "sweeps").glob("*.yaml"))
@@ -39,6 +39,15 @@ def test_the_six_write_up_tables_are_there():
         for row, spec in rows_of(name).items():
             assert spec["published"], f"{name}/{row} has no published numbers"
 
+
+
+def test_restating_the_sweep_files_own_value_is_not_a_change():
+    # lecun1998.yaml says epochs: 20 and data.val_size: 0 at its top; lenet_adam_10 says epochs=10.
+    arguments = ["+sweep=lecun1998", "epochs=20", "data.val_size=0", "seed=3"]
+    jobs = row_jobs(rows_of("lecun1998"), ["lenet5_1998_rbf", "lenet_adam_10"], arguments, sweep_file_values(arguments))
+    rbf, adam = ([o for o in job if not o.startswith(("model", "optimizer", "lr_scheduler", "data.batch_size"))] for job in jobs)
+    assert rbf == ["sweep.row=lenet5_1998_rbf", "+sweep=lecun1998", "seed=3"]
+    assert adam == ["sweep.row=lenet_adam_10", "+sweep=lecun1998", "epochs=20", "seed=3"]  # the row said 10: a change
 
 @pytest.mark.parametrize("name", SWEEPS)
 def test_every_row_composes_with_its_own_settings(name, mnist_root):

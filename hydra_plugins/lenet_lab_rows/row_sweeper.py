@@ -74,18 +74,38 @@ def selected_rows(rows: dict, select: list[str] | None) -> dict:
     return chosen
 
 
-def row_jobs(rows: dict, select: list[str] | None, arguments: list[str]) -> list[list[str]]:
+def sweep_file_values(arguments: list[str], directory: Path = SWEEPS_DIR) -> Any:
+    """The settings of the sweep file the command line names (`+sweep=NAME`), or None."""
+    names = [a.split("=", 1)[1] for a in arguments if override_key(a) == "sweep" and "=" in a]
+    path = directory / f"{names[-1]}.yaml" if names else None
+    return OmegaConf.load(path) if path and path.is_file() else None
+
+
+def restates(override: str, values: Any) -> bool:
+    """Whether `key=value` sets what the sweep file itself sets (`epochs=20` where the file says 20)."""
+    parsed = OverridesParser.create().parse_override(override)
+    if values is None or parsed.is_delete() or parsed.is_sweep_override():
+        return False
+    current = OmegaConf.select(values, parsed.key_or_group, default=None, throw_on_resolution_failure=False)
+    return current is not None and not OmegaConf.is_config(current) and current == parsed.value()
+
+
+def row_jobs(rows: dict, select: list[str] | None, arguments: list[str], file_values: Any = None) -> list[list[str]]:
     """Every selected row x every job of the command line's own cartesian sweep, as override lists.
 
     A row's override of a key the command line also sets is dropped, so the job's recorded
-    overrides say what it ran with.
+    overrides say what it ran with; so is a command-line override that restates the sweep
+    file's own value (`file_values`) for a key the row leaves alone: the job runs as published
+    and must not be labelled changed.
     """
     overrides = OverridesParser.create().parse_overrides(arguments)
     cartesian = [job for batch in BasicSweeper.split_arguments(overrides, None) for job in batch]
     jobs = []
     for name, row in selected_rows(rows, select).items():
         own = list(row.get("overrides") or [])
+        own_keys = {override_key(o) for o in own}
         for job in cartesian:
+            job = [o for o in job if override_key(o) in own_keys or not restates(o, file_values)]
             given = {override_key(o) for o in job}
             jobs.append([f"{ROW_KEY}={name}", *(o for o in own if override_key(o) not in given), *job])
     return jobs
@@ -101,6 +121,6 @@ class RowSweeper(BasicSweeper):
 
     def split_arguments(self, overrides, max_batch_size):  # an instance method here: it needs the rows
         arguments = [o.input_line for o in overrides]
-        jobs = row_jobs(self.rows, self.select, arguments)
+        jobs = row_jobs(self.rows, self.select, arguments, sweep_file_values(arguments))
         size = max_batch_size if max_batch_size and max_batch_size > 0 else max(len(jobs), 1)
         return [jobs[i : i + size] for i in range(0, len(jobs), size)]
