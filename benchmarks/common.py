@@ -13,6 +13,7 @@ import torch
 from hydra import compose, initialize_config_dir
 
 from lenet_lab.batches import BatchGroup
+from lenet_lab.cuda_check import NVML_CHECK
 
 PROJECT = Path(__file__).resolve().parents[1]
 DATA = os.environ.get("LENET_LAB_DATA", str(PROJECT.parent / "shared" / "data"))
@@ -23,9 +24,6 @@ def synchronize() -> None:
     """Wait for queued GPU work, so a clock reading means the steps before it are done."""
     if DEVICE == "cuda":
         torch.cuda.synchronize()
-
-
-NVML_CHECK = "PYTORCH_NVML_BASED_CUDA_CHECK"
 
 
 def _set_env(name: str, value: str | None) -> None:

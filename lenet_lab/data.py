@@ -100,9 +100,6 @@ def load_split(root: str | Path, train: bool) -> tuple[torch.Tensor, torch.Tenso
     return dataset.data, dataset.targets
 
 
-IMAGES_PER_STEP = 4096  # see auto_batches_per_step
-
-
 def to_inputs(images: torch.Tensor, normalize: str, pad: int) -> torch.Tensor:
     """uint8 [N, 28, 28] -> float [N, 1, 28 + 2 pad, 28 + 2 pad].
 
@@ -115,6 +112,9 @@ def to_inputs(images: torch.Tensor, normalize: str, pad: int) -> torch.Tensor:
         x = F.pad(x, (pad, pad, pad, pad))
     scale, shift = NORMALIZATIONS[normalize]
     return x.float().mul_(scale / 255).add_(shift)
+
+
+IMAGES_PER_STEP = 4096
 
 
 def auto_batches_per_step(batch_size: int) -> int:
