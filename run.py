@@ -18,10 +18,10 @@ from hydra.errors import ConfigCompositionException, OverrideParseException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from lenet_lab import sweep_callback
+from lenet_lab import startup, sweep_callbacks
 from lenet_lab.errors import UserError, one_line
-from lenet_lab.results import read_metrics, write_metrics
-from lenet_lab.train import train
+from lenet_lab.job_folder import read_metrics, write_metrics
+from lenet_lab.training.train import train
 
 log = logging.getLogger("lenet_lab")
 
@@ -29,6 +29,10 @@ log = logging.getLogger("lenet_lab")
 # An absolute path: Hydra would read a relative one as a Python package when run.py is imported (tests).
 @hydra.main(version_base="1.3", config_path=str(Path(__file__).resolve().parent / "conf"), config_name="config")
 def main(cfg: DictConfig) -> float | None:
+    # Launchers that run jobs in other processes (joblib, submitit) unpickle this function there
+    # instead of running this file; naming `startup` here makes them import it, and so register the
+    # resolvers every job's config needs, before Hydra resolves the job's config.
+    startup.prepare()
     hydra_cfg = HydraConfig.get()
     job_dir = hydra_cfg.runtime.output_dir
     single_run = hydra_cfg.mode == RunMode.RUN
@@ -59,13 +63,13 @@ def cli() -> None:
     # Let Hydra raise its config errors instead of printing them with advice about stack traces:
     # a mistyped key or an unknown option is one line and exit code 2, like every other bad input.
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
-    sweep_callback.incomplete_sweeps.clear()
+    sweep_callbacks.incomplete_sweeps.clear()
     try:
         main()
     except (ConfigCompositionException, OverrideParseException) as error:  # the command line or a config file
         print(f"error: {one_line(error)}", file=sys.stderr)
         sys.exit(2)
-    if sweep_callback.incomplete_sweeps:  # failed or interrupted jobs, listed at the sweep's end
+    if sweep_callbacks.incomplete_sweeps:  # failed or interrupted jobs, listed at the sweep's end
         sys.exit(1)
 
 

@@ -15,12 +15,12 @@ import time
 from pathlib import Path
 
 import yaml
-from tensorboard.summary.writer.event_file_writer import EventFileWriter
 from tensorboard.compat.proto.event_pb2 import Event
 from tensorboard.compat.proto.summary_pb2 import Summary
+from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
 from lenet_lab.aggregate import aggregate
-from lenet_lab.results import write_metrics
+from lenet_lab.job_folder import write_metrics
 
 TAGS = ("train/loss", "train/acc", "val/loss", "val/acc", "lr")
 

@@ -12,8 +12,8 @@ import lightning.pytorch as pl
 import torch
 from hydra import compose, initialize_config_dir
 
-from lenet_lab.batches import BatchGroup
-from lenet_lab.cuda_check import NVML_CHECK
+from lenet_lab.data.batches import BatchGroup
+from lenet_lab.training.cuda_check import NVML_CHECK
 
 PROJECT = Path(__file__).resolve().parents[1]
 DATA = os.environ.get("LENET_LAB_DATA", str(PROJECT.parent / "shared" / "data"))
@@ -39,7 +39,7 @@ def nvml_cuda_check(value: str | None):
 
     Importing Lightning sets it to "1"; a script that never imports Lightning runs without it,
     and on a machine without the NVIDIA driver every Adam step then checks for CUDA far faster
-    (see lenet_lab/cuda_check.py). Each side of a comparison runs in the state it would have alone.
+    (see lenet_lab/training/cuda_check.py). Each side of a comparison runs in the state it would have alone.
     """
     old = os.environ.get(NVML_CHECK)
     _set_env(NVML_CHECK, value)

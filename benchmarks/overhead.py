@@ -23,7 +23,7 @@ from pathlib import Path
 
 from common import StepTimer, run_config
 
-from lenet_lab.train import train
+from lenet_lab.training.train import train
 
 
 def import_seconds() -> float:

@@ -4,7 +4,7 @@
 
 For each layer's parameters, the mean diagonal second derivative h_kk on real training images,
 measured on F6 against the correct class's bitmap (what `optimizer=sdlm` uses), estimated
-  - "Gauss-Newton": the exact diagonal of J^T H J (`lenet_lab.optimizers.sdlm`, probes=None);
+  - "Gauss-Newton": the exact diagonal of J^T H J (`lenet_lab.optim.sdlm`, probes=None);
   - "paper": the 1998 paper's recipe (appendix C): second derivatives backpropagated layer by
     layer with squared weights and squared slopes, summed over the connections that share a
     weight, every off-diagonal term dropped;
@@ -22,9 +22,10 @@ from hydra.utils import instantiate
 from torch import nn
 from torch.func import functional_call
 
-from lenet_lab.data import load_split, to_inputs
+from lenet_lab.data.idx import load_split
+from lenet_lab.data.pixels import to_inputs
 from lenet_lab.models.lenet5_1998 import LeNet5_1998, squash
-from lenet_lab.optimizers.sdlm import gauss_newton_diagonal
+from lenet_lab.optim.sdlm import gauss_newton_diagonal
 
 
 def squash_slope(a: torch.Tensor) -> torch.Tensor:

@@ -33,8 +33,8 @@ from common import DEVICE, StepTimer, nvml_cuda_check, run_config, synchronize
 from hydra.utils import instantiate
 from omegaconf import open_dict
 
-from lenet_lab.batches import EpochPermutation, TensorBatches
-from lenet_lab.train import build, build_trainer
+from lenet_lab.data.batches import EpochPermutation, TensorBatches
+from lenet_lab.training.train import build, build_trainer
 
 # (model, batch size, optimizer steps timed): a few seconds each on a CPU, across epoch ends where
 # an epoch is shorter (the framework's epoch-end work, e.g. its checkpoint, is timed with it).
@@ -127,7 +127,7 @@ def framework(cfg, images, labels, steps: int) -> tuple[float, float]:
     hand = HandWritten(cfg, images, labels)
     torch.manual_seed(cfg.seed)
     datamodule, module = build(cfg)
-    per_step = datamodule.batches_per_step  # one device here: training_batches_per_step() is the same
+    per_step = datamodule.batches_per_step  # one device here: the group size grouped_steps allows is the same
     warmup = math.ceil(WARMUP / per_step)
     with open_dict(cfg):
         cfg.trainer.max_epochs = -1

@@ -20,7 +20,7 @@ import lightning.pytorch as pl
 import torch
 from common import run_config
 
-from lenet_lab.train import build, build_trainer
+from lenet_lab.training.train import build, build_trainer
 
 TARGET = 0.99
 

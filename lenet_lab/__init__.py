@@ -1,9 +1,11 @@
-"""lenet_lab: Hydra + Lightning experiment sweeps on MNIST, turned into comparison tables."""
+"""lenet_lab: Hydra + Lightning experiment sweeps on MNIST, turned into comparison tables.
 
-from lenet_lab import placement, resolvers, schema
+Importing the package changes nothing but one thing: module paths from before the package was
+laid out by stage (`lenet_lab.train`, `lenet_lab.optimizers.sdlm`, ...) keep working, for configs
+saved in older job folders and for users' scripts (see legacy_paths.py). Entry points import
+`lenet_lab.startup` to register the config's resolvers.
+"""
 
-# What conf/config.yaml refers to: the unique_dir resolver, the job_devices and job_strategy
-# resolvers, and the run_schema config.
-resolvers.register()
-placement.register()
-schema.register()
+from lenet_lab import legacy_paths
+
+legacy_paths.install()

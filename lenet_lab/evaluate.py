@@ -6,7 +6,7 @@
 
 The model is rebuilt from the config the checkpoint carries and tested on the official test set
 read from the job's data folder (or LENET_LAB_DATA, or --data-root). Files go to JOB_DIR/evaluation/
-(see `lenet_lab.job_evaluation`), and with --n > 0 also:
+(see `lenet_lab.evaluation.job_evaluation`), and with --n > 0 also:
 
     tsne.png    t-SNE maps of the penultimate-layer features and of the raw pixels, by label
     tsne.csv    their coordinates: index (in the training split), label, features_x/y, pixels_x/y
@@ -26,13 +26,15 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
+from lenet_lab import startup  # noqa: F401  (an entry point: resolvers, warning filters)
 from lenet_lab.errors import UserError
-from lenet_lab.evaluation_plots import embeddings_figure, save_figure
-from lenet_lab.features import penultimate_features
-from lenet_lab.job_evaluation import evaluate_predictions, evaluation_dir
-from lenet_lab.results import read_metrics
-from lenet_lab.trained_model import load_trained, scores_of
-from lenet_lab.tsne import tsne
+from lenet_lab.evaluation.features import penultimate_features
+from lenet_lab.evaluation.figures import embeddings_figure, save_figure
+from lenet_lab.evaluation.job_evaluation import evaluate_predictions
+from lenet_lab.evaluation.tsne import tsne
+from lenet_lab.job_folder import evaluation_dir, read_metrics
+from lenet_lab.metrics import percent
+from lenet_lab.training.trained_model import load_trained, scores_of
 
 PROGRESS_FROM = 2000  # t-SNE of more points than this shows a progress bar (it takes minutes)
 
@@ -76,8 +78,8 @@ def evaluate(job: str | Path, n: int = 1000, data_root: str | None = None, devic
     result = evaluate_predictions(trained.job_dir, images, labels, scores)
     print(result["text"], file=out)
     recorded = (read_metrics(trained.job_dir) or {}).get("test/acc")
-    note = f" (metrics.json: {100 * recorded:.2f}%)" if recorded is not None else ""
-    print(f"test accuracy {100 * result['accuracy']:.2f}%{note}; {time.perf_counter() - started:.1f}s -> {result['dir']}", file=out)
+    note = f" (metrics.json: {percent(recorded)})" if recorded is not None else ""
+    print(f"test accuracy {percent(result['accuracy'])}{note}; {time.perf_counter() - started:.1f}s -> {result['dir']}", file=out)
     if n > 0:
         train_images, train_labels = datamodule.splits["train"]
         if n > len(train_labels):

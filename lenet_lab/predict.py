@@ -2,7 +2,7 @@
 
     python -m lenet_lab.predict JOB_DIR_OR_CKPT IMAGE_OR_FOLDER... [--csv FILE] [--show-preprocessed DIR]
 
-Each picture is made MNIST-like first (`lenet_lab.digit_images`), then normalised and padded as
+Each picture is made MNIST-like first (`lenet_lab.evaluation.digit_images`), then normalised and padded as
 the job's training data were. One line per picture: file, predicted digit, its probability, and
 the runner-up. Probabilities are the softmax of the model's class scores (for the 1998 LeNet-5:
 of minus its RBF penalties). A file that can't be read is one line on stderr; the others are still
@@ -20,10 +20,12 @@ import pandas as pd
 import torch
 from PIL import Image
 
-from lenet_lab.data import to_inputs
-from lenet_lab.digit_images import ImageError, find_images, load_digit
+from lenet_lab import startup  # noqa: F401  (an entry point: resolvers, warning filters)
+from lenet_lab.data.pixels import to_inputs
 from lenet_lab.errors import UserError
-from lenet_lab.trained_model import load_trained, scores_of
+from lenet_lab.evaluation.digit_images import ImageError, find_images, load_digit
+from lenet_lab.metrics import percent
+from lenet_lab.training.trained_model import load_trained, scores_of
 
 
 def predict_digits(model: torch.nn.Module, digits: np.ndarray, normalize: str, pad: int) -> torch.Tensor:
@@ -52,7 +54,7 @@ def prediction_table(files: list[Path], probabilities: torch.Tensor) -> pd.DataF
 def format_lines(table: pd.DataFrame) -> list[str]:
     width = max(len(f) for f in table.file)
     return [
-        f"{row.file:<{width}}  {row.prediction}  {100 * row.probability:6.2f}%   runner-up {row.runner_up} {100 * row.runner_up_probability:6.2f}%"
+        f"{row.file:<{width}}  {row.prediction}  {percent(row.probability):>7}   runner-up {row.runner_up} {percent(row.runner_up_probability):>7}"
         for row in table.itertuples()
     ]
 

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 
+import lenet_lab.startup  # noqa: F401  (as every entry point: the config's resolvers and schema)
+
 PROJECT = Path(__file__).resolve().parents[1]
 TINY_TRAIN, TINY_TEST = 120, 40
 

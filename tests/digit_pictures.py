@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from lenet_lab.digit_images import mnist_style
+from lenet_lab.evaluation.digit_images import mnist_style
 from tests.conftest import make_mnist_root
 
 

@@ -9,7 +9,7 @@ import yaml
 from torch.utils.tensorboard import SummaryWriter
 
 from lenet_lab.aggregate import aggregate, main
-from lenet_lab.results import write_metrics
+from lenet_lab.job_folder import write_metrics
 
 
 def fake_job(path, overrides, val_accs, test_acc, status="completed", seed_offset=0.0, train_time=10.0):

@@ -8,8 +8,8 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from lenet_lab.resolvers import unique_dir
-from lenet_lab.schedules import PiecewiseConstantLR
+from lenet_lab.config.resolvers import unique_dir
+from lenet_lab.optim.schedules import PiecewiseConstantLR
 from tests.conftest import PROJECT
 
 

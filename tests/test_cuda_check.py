@@ -3,7 +3,7 @@ import ctypes
 import pytest
 import torch
 
-from lenet_lab import cuda_check
+from lenet_lab.training import cuda_check
 
 
 @pytest.fixture

@@ -1,10 +1,14 @@
-import math
 
 import pytest
 import torch
 
-from lenet_lab.batches import EpochPermutation, TensorBatches
-from lenet_lab.data import MNISTDataModule, auto_batches_per_step, to_inputs
+from lenet_lab.data.batches import (
+    EpochPermutation,
+    TensorBatches,
+    auto_batches_per_step,
+)
+from lenet_lab.data.mnist import MNISTDataModule
+from lenet_lab.data.pixels import to_inputs
 from lenet_lab.errors import DataError
 from tests.conftest import TINY_TEST, TINY_TRAIN
 
@@ -131,7 +135,7 @@ def test_devices_train_on_equal_shares_and_evaluate_each_example_once():
 
 
 def test_distortions_move_ink_but_keep_the_digit():
-    from lenet_lab.distortions import random_affine
+    from lenet_lab.data.distortions import random_affine
 
     images = torch.full((64, 1, 32, 32), -0.1)
     images[:, :, 10:22, 13:19] = 1.175  # a bar of ink on background, LeCun scaling

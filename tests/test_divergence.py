@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from lenet_lab.divergence import DivergenceGuard, Diverged
+from lenet_lab.training.divergence import Diverged, DivergenceGuard
 
 
 def trainer(step: int, world_size: int = 1, others_diverged: bool = False):

@@ -7,11 +7,15 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from lenet_lab import evaluate
-from lenet_lab.classification import accuracy, classification_report, confusion_matrix
-from lenet_lab.features import penultimate_features
-from lenet_lab.job_evaluation import read_confusion, read_report
-from lenet_lab.train import build, train
-from lenet_lab.tsne import exact_repulsion, grid_repulsion, tsne
+from lenet_lab.evaluation.classification import (
+    accuracy,
+    classification_report,
+    confusion_matrix,
+)
+from lenet_lab.evaluation.features import penultimate_features
+from lenet_lab.evaluation.job_evaluation import read_confusion, read_report
+from lenet_lab.evaluation.tsne import exact_repulsion, grid_repulsion, tsne
+from lenet_lab.training.train import build, train
 from tests.conftest import TINY_TEST, TINY_TRAIN
 
 EVALUATION_FILES = ("confusion_matrix.csv", "confusion_matrix.png", "classification_report.csv", "misclassified.png", "predictions.png")

@@ -20,9 +20,9 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import OmegaConf, open_dict
 
-from lenet_lab import launcher, placement
+from lenet_lab.config import launcher, placement
+from lenet_lab.config.threads import TORCH_DEFAULT, auto_threads, threads_per_job
 from lenet_lab.errors import UserError
-from lenet_lab.threads import TORCH_DEFAULT, auto_threads, threads_per_job
 from tests.conftest import PROJECT
 
 
@@ -94,7 +94,7 @@ def test_threads_setting_number_null_auto_and_bad_values():
 
 
 def test_threads_auto_is_the_default_and_bad_values_fail_the_schema(compose_config):
-    from lenet_lab.schema import validate
+    from lenet_lab.config.schema import validate
 
     assert compose_config().threads == "auto"
     validate(compose_config("threads=2"))

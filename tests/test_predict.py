@@ -8,9 +8,9 @@ from PIL import Image
 from torchvision.datasets import MNIST
 
 from lenet_lab import predict
-from lenet_lab.data import to_inputs
-from lenet_lab.train import train
-from lenet_lab.trained_model import load_trained, scores_of
+from lenet_lab.data.pixels import to_inputs
+from lenet_lab.training.train import train
+from lenet_lab.training.trained_model import load_trained, scores_of
 from tests.digit_pictures import make_glyph_mnist_root, styles
 
 STYLES = ("mnist", "inverted", "off_centre", "photo")

@@ -10,8 +10,8 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 import run
 from lenet_lab.errors import DataError
-from lenet_lab.module import Classifier
-from lenet_lab.train import train
+from lenet_lab.training.classifier import Classifier
+from lenet_lab.training.train import train
 from tests.conftest import make_mnist_root
 
 
@@ -92,7 +92,7 @@ def corrupt_copy(tmp_path, damage):
     ],
 )
 def test_damaged_idx_files_are_named(tmp_path, damage, says):
-    from lenet_lab.data import MNISTDataModule
+    from lenet_lab.data.mnist import MNISTDataModule
 
     root, path = corrupt_copy(tmp_path, damage)
     with pytest.raises(DataError) as error:
@@ -101,7 +101,7 @@ def test_damaged_idx_files_are_named(tmp_path, damage, says):
 
 
 def test_official_sized_file_must_match_the_published_checksum(tmp_path):
-    from lenet_lab.data import check_idx
+    from lenet_lab.data.idx import check_idx
 
     path = tmp_path / "t10k-labels-idx1-ubyte"
     path.write_bytes(b"\x00\x00\x08\x01" + (10_000).to_bytes(4, "big") + bytes(10_000))  # right shape, wrong labels

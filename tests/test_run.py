@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 
-from lenet_lab.events import read_scalars
+from lenet_lab.reports.events import read_scalars
 from tests.conftest import PROJECT
 
 

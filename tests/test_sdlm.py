@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lenet_lab.optimizers.sdlm import SDLM, gauss_newton_diagonal
+from lenet_lab.optim.sdlm import SDLM, gauss_newton_diagonal
 
 
 class Quadratic(nn.Module):

@@ -8,7 +8,7 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
-from lenet_lab.train import train
+from lenet_lab.training.train import train
 
 EPOCHS = 2
 

@@ -27,9 +27,10 @@ from typing import Any, Dict, List, Optional
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_store import ConfigStore
-from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import OmegaConf
+
+from lenet_lab.config import overrides
 
 SWEEPS_DIR = Path(__file__).resolve().parents[2] / "sweeps"
 ROW_KEY = "sweep.row"
@@ -60,11 +61,6 @@ def register_sweep_files(directory: Path = SWEEPS_DIR) -> None:
 register_sweep_files()
 
 
-def override_key(override: str) -> str:
-    """`+optimizer.rho=0.95` -> `optimizer.rho`: the key two overrides share when one replaces the other."""
-    return override.split("=", 1)[0].lstrip("+~")
-
-
 def selected_rows(rows: dict, select: list[str] | None) -> dict:
     if not select:
         return rows
@@ -76,14 +72,14 @@ def selected_rows(rows: dict, select: list[str] | None) -> dict:
 
 def sweep_file_values(arguments: list[str], directory: Path = SWEEPS_DIR) -> Any:
     """The settings of the sweep file the command line names (`+sweep=NAME`), or None."""
-    names = [a.split("=", 1)[1] for a in arguments if override_key(a) == "sweep" and "=" in a]
+    names = [a.split("=", 1)[1] for a in arguments if overrides.key(a) == "sweep" and "=" in a]
     path = directory / f"{names[-1]}.yaml" if names else None
     return OmegaConf.load(path) if path and path.is_file() else None
 
 
 def restates(override: str, values: Any) -> bool:
     """Whether `key=value` sets what the sweep file itself sets (`epochs=20` where the file says 20)."""
-    parsed = OverridesParser.create().parse_override(override)
+    parsed = overrides.parse(override)
     if values is None or parsed.is_delete() or parsed.is_sweep_override():
         return False
     current = OmegaConf.select(values, parsed.key_or_group, default=None, throw_on_resolution_failure=False)
@@ -98,16 +94,15 @@ def row_jobs(rows: dict, select: list[str] | None, arguments: list[str], file_va
     file's own value (`file_values`) for a key the row leaves alone: the job runs as published
     and must not be labelled changed.
     """
-    overrides = OverridesParser.create().parse_overrides(arguments)
-    cartesian = [job for batch in BasicSweeper.split_arguments(overrides, None) for job in batch]
+    cartesian = overrides.expand(arguments)
     jobs = []
     for name, row in selected_rows(rows, select).items():
         own = list(row.get("overrides") or [])
-        own_keys = {override_key(o) for o in own}
+        own_keys = {overrides.key(o) for o in own}
         for job in cartesian:
-            job = [o for o in job if override_key(o) in own_keys or not restates(o, file_values)]
-            given = {override_key(o) for o in job}
-            jobs.append([f"{ROW_KEY}={name}", *(o for o in own if override_key(o) not in given), *job])
+            job = [o for o in job if overrides.key(o) in own_keys or not restates(o, file_values)]
+            given = {overrides.key(o) for o in job}
+            jobs.append([f"{ROW_KEY}={name}", *(o for o in own if overrides.key(o) not in given), *job])
     return jobs
 
 
@@ -119,8 +114,8 @@ class RowSweeper(BasicSweeper):
         if not self.rows:
             raise HydraException("the rows sweeper needs hydra.sweeper.rows: a sweep file from sweeps/ (+sweep=NAME)")
 
-    def split_arguments(self, overrides, max_batch_size):  # an instance method here: it needs the rows
-        arguments = [o.input_line for o in overrides]
+    def split_arguments(self, parsed, max_batch_size):  # an instance method here: it needs the rows
+        arguments = [o.input_line for o in parsed]
         jobs = row_jobs(self.rows, self.select, arguments, sweep_file_values(arguments))
         size = max_batch_size if max_batch_size and max_batch_size > 0 else max(len(jobs), 1)
         return [jobs[i : i + size] for i in range(0, len(jobs), size)]

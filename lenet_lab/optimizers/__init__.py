@@ -1,1 +1,0 @@
-"""Optimizers torch doesn't ship; the others come straight from `torch.optim` (conf/optimizer/)."""

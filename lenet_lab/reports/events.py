@@ -1,0 +1,69 @@
+"""TensorBoard event files -> scalar rows and a job's curves, with tensorboard's own record reader.
+
+Every record is read (no sampling, unlike EventAccumulator's defaults), and a file cut short by
+a killed job or overwritten with garbage is reported instead of raising: its complete records
+are kept.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from tensorboard.compat.proto import event_pb2
+from tensorboard.compat.tensorflow_stub import errors, pywrap_tensorflow
+from tensorboard.util import tensor_util
+
+from lenet_lab import job_folder
+
+
+def scalar_value(value) -> float | None:
+    if value.HasField("simple_value"):  # what torch's SummaryWriter.add_scalar writes
+        return value.simple_value
+    if value.HasField("tensor") and value.metadata.plugin_data.plugin_name == "scalars":
+        return float(tensor_util.make_ndarray(value.tensor))
+    return None
+
+
+def read_scalars(path: str | Path) -> tuple[list[tuple[str, int, float, float]], str | None]:
+    """(tag, step, value, wall_time) for every scalar in the file, and what was wrong with it, if anything."""
+    rows = []
+    reader = pywrap_tensorflow.PyRecordReader_New(str(path))
+    while True:
+        try:
+            reader.GetNext()
+        except errors.OutOfRangeError:  # the end of a complete file
+            return rows, None
+        except errors.DataLossError as error:
+            return rows, f"{Path(path).name}: {error.message.replace(str(path), '').strip() or 'corrupt record'}"
+        try:
+            event = event_pb2.Event.FromString(reader.record())
+        except Exception as error:  # a record whose checksum passed but is not an Event
+            return rows, f"{Path(path).name}: unreadable record ({error})"
+        for value in event.summary.value:
+            number = scalar_value(value)
+            if number is not None:
+                rows.append((value.tag, event.step, number, event.wall_time))
+
+
+def read_curves(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """A job's logged scalars as (tag, step, epoch, value, wall_time) rows, and the problems of its event files."""
+    rows, problems = [], []
+    for event_file in job_folder.event_files(path):
+        file_rows, problem = read_scalars(event_file)
+        rows += file_rows
+        if problem:
+            problems.append(f"truncated or corrupt event file {problem}")
+    curves = pd.DataFrame(rows, columns=["tag", "step", "value", "wall_time"])
+    # A resumed job logs some steps again: the latest write wins.
+    curves = curves.sort_values("wall_time", kind="stable").drop_duplicates(["tag", "step"], keep="last")
+    # Lightning logs the 0-based epoch next to every metric; papers count epochs from 1.
+    epochs = curves[curves.tag == "epoch"].set_index("step")["value"]
+    curves["epoch"] = curves.step.map(epochs).add(1).astype("Int64")
+    # The final test runs after the last epoch, when Lightning's counter has already moved on;
+    # a test measured every epoch (data.test_every_epoch) shares its step with the validation.
+    test = curves.tag.str.startswith("test/")
+    after_fit = test & ~curves.step.isin(curves[~test & (curves.tag != "epoch")].step)
+    curves.loc[after_fit, "epoch"] -= 1
+    curves = curves[curves.tag != "epoch"].sort_values(["tag", "step"]).reset_index(drop=True)
+    return curves[["tag", "step", "epoch", "value", "wall_time"]], problems

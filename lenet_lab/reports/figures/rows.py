@@ -1,0 +1,62 @@
+"""The figures of a sweep file's sweep, written next to its tables (and into TensorBoard).
+
+    published.png        published vs measured, one panel per published metric (e.g. test
+                         accuracy by optimizer, training time by model)
+    row_curves.png       loss, training and validation accuracy by epoch, one line per row
+    row_errors.png       training / validation error by epoch and the final test error, log scale
+    train_images.png     random training images with their labels
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import OmegaConf
+
+from lenet_lab.errors import DataError
+from lenet_lab.job_folder import runtime_cwd, setting
+from lenet_lab.reports.figures.published import (
+    plot_published,
+    plot_row_curves,
+    plot_row_errors,
+)
+from lenet_lab.reports.figures.tensorboard import write_figure_events
+from lenet_lab.reports.figures.training_images import plot_training_images
+from lenet_lab.reports.jobs import Job
+from lenet_lab.reports.published import ROW
+
+
+def data_root(jobs: list[Job]) -> Path | None:
+    """The data folder the jobs trained on. Their configs record it unresolved
+    (`${oc.env:LENET_LAB_DATA,data}`): resolved here, a relative path from where the sweep ran."""
+    for job in jobs:
+        if (root := setting(job.path, "data.root")) is None:
+            continue
+        try:
+            root = Path(str(OmegaConf.create({"root": root}).root))
+        except Exception:  # an interpolation that can't be resolved outside the job
+            continue
+        cwd = runtime_cwd(job.path)
+        return root if root.is_absolute() or cwd is None else Path(cwd) / root
+    return None
+
+
+def sweep_figures(jobs: list[Job], summary: pd.DataFrame, curves: pd.DataFrame, published: pd.DataFrame, out: Path) -> list[Path]:
+    # Lines in the sweep file's order of rows, as the published table has them.
+    position = {row: i for i, row in enumerate(dict.fromkeys(published.row))}
+    job_rows = dict(sorted(zip(summary.job, summary[ROW]), key=lambda item: position.get(item[1], len(position))))
+    written = [
+        plot_published(published, out / "published.png"),
+        plot_row_curves(curves, job_rows, out / "row_curves.png"),
+        plot_row_errors(curves, job_rows, out / "row_errors.png"),
+    ]
+    root = data_root(jobs)
+    try:
+        written.append(plot_training_images(root, out / "train_images.png") if root else None)
+    except DataError as error:  # the data moved since the sweep ran: the other figures still stand
+        warnings.warn(f"no training-image grid: {error}", stacklevel=2)
+    written = [path for path in written if path]
+    write_figure_events([*written, *(out / name for name in ("curves.png", "test_acc.png", "train_time.png"))], out)
+    return written

@@ -1,0 +1,154 @@
+"""Published vs measured: the rows of a sweep file (sweeps/*.yaml) beside what their jobs measured.
+
+Pure functions over job folders. A job of a sweep file records its row in its config
+(`sweep.row`), and the row's overrides and published numbers in `.hydra/hydra.yaml`
+(`hydra.sweeper.rows`), so the comparison can be rebuilt from the folders alone, any time.
+
+Published numbers are in the write-ups' units: accuracy and error (`train/err`, `test/err`: 100 -
+accuracy) in %, anything else (seconds, loss) as is. Measured numbers are converted to the same
+units. A job run with overrides beyond its row's (`epochs=1`, `++trainer.limit_train_batches=50`)
+is marked as changed: its number is not the published experiment's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from lenet_lab import job_folder
+from lenet_lab.config import overrides
+from lenet_lab.metrics import is_percentage
+from lenet_lab.reports.markdown import markdown_table
+
+ROW = "sweep.row"
+SWEEP = "sweep"
+# Overrides that say which row a job is, or that only redraw its random numbers: not changes.
+NOT_CHANGES = ("sweep", "sweep.row", "seed")
+# Changes that cut training short: such a row is labelled "shortened", any other change "changed".
+SHORTENING = ("epochs", "trainer.max_epochs", "trainer.max_steps", "trainer.max_time", "trainer.limit_train_batches")
+
+
+def change_label(changed: str) -> str:
+    keys = {overrides.key(c) for c in changed.split()}
+    return "shortened" if keys & set(SHORTENING) else "changed"
+
+
+def unit_label(metric: str) -> str:
+    return f"{metric} %" if is_percentage(metric) else metric
+
+
+def sweep_record(job_path: Path) -> dict:
+    """The sweep file's rows and reference as the job's .hydra/hydra.yaml recorded them ({} if none)."""
+    sweeper = job_folder.hydra_record(job_path).get("sweeper") or {}
+    return {"reference": sweeper.get("reference", ""), "rows": sweeper.get("rows") or {}} if sweeper.get("rows") else {}
+
+
+def changes(job_path: Path, row_overrides: list[str]) -> list[str]:
+    """The job's overrides that its row doesn't have and that change the experiment."""
+    try:
+        recorded = job_folder.recorded_overrides(job_path)
+    except (OSError, yaml.YAMLError):  # a corrupt overrides.yaml: the tables report it
+        recorded = []
+    return [
+        override
+        for override in recorded
+        if overrides.is_parameter(override) and overrides.key(override) not in NOT_CHANGES and not any(overrides.same(override, own) for own in row_overrides)
+    ]
+
+
+def measured(summary: pd.DataFrame, metric: str) -> pd.Series:
+    """The metric in published units, per job: err = 100 - acc in %, acc in %, others as logged."""
+    if metric.endswith("/err"):
+        source = metric[: -len("/err")] + "/acc"
+        return 100 * (1 - summary[source]) if source in summary else pd.Series(float("nan"), index=summary.index)
+    if metric not in summary:
+        return pd.Series(float("nan"), index=summary.index)
+    return 100 * summary[metric] if is_percentage(metric) else summary[metric]
+
+
+def published_table(summary: pd.DataFrame, extra_keys: list[str] | None = None) -> pd.DataFrame:
+    """One line per (sweep, row, extra keys, published metric): published, measured mean and std
+    over the completed jobs, their difference, n, jobs not completed, and changes from the row.
+    Empty when no job is a row of a sweep file."""
+    columns = [SWEEP, "row", *(extra_keys or []), "metric", "published", "measured", "measured_std", "difference", "n", "not_completed", "changed"]
+    if ROW not in summary or summary[ROW].isna().all():
+        return pd.DataFrame(columns=columns)
+    jobs = summary[summary[ROW].notna()].copy()
+    if SWEEP not in jobs:
+        jobs[SWEEP] = ""
+    records = {}
+    for path in jobs["path"]:
+        records.setdefault(Path(path).parent, sweep_record(Path(path)))
+    def row_spec(path: str, name: str) -> dict:
+        return ((records.get(Path(path).parent) or {}).get("rows") or {}).get(name) or {}
+
+    # Jobs of a row run as published and jobs of it run shortened are never averaged together.
+    jobs["changed"] = [" ".join(changes(Path(path), list(row_spec(path, name).get("overrides") or []))) for path, name in zip(jobs["path"], jobs[ROW])]
+    lines = []
+    keys = [SWEEP, ROW, *(extra_keys or []), "changed"]
+    for group, rows in jobs.groupby(keys, sort=False, dropna=False):
+        group = dict(zip(keys, group))
+        row = row_spec(rows["path"].iloc[0], group[ROW])
+        done = rows[rows.status == "completed"]
+        for metric, value in (row.get("published") or {}).items():
+            values = measured(done, metric)
+            mean = values.mean() if len(values) else float("nan")
+            lines.append({
+                SWEEP: group[SWEEP], "row": group[ROW], **{k: group[k] for k in extra_keys or []},
+                "metric": unit_label(metric), "published": float(value), "measured": mean,
+                "measured_std": values.std() if len(values) > 1 else float("nan"),
+                "difference": mean - float(value), "n": len(done), "not_completed": len(rows) - len(done),
+                "changed": group["changed"],
+            })  # fmt: skip
+    table = pd.DataFrame(lines, columns=columns)
+    # In the sweep file's order of rows (the write-up's), not the order the folders sort in.
+    positions = {}
+    for path, sweep in zip(jobs["path"], jobs[SWEEP]):
+        for i, name in enumerate((records.get(Path(path).parent) or {}).get("rows") or {}):
+            positions.setdefault((sweep, name), i)
+    table["position"] = [positions.get(key, len(positions)) for key in zip(table[SWEEP], table["row"])]
+    return table.sort_values([SWEEP, "position"], kind="stable").drop(columns="position").reset_index(drop=True)
+
+
+def number(value: float, metric: str, signed: bool = False) -> str:
+    if pd.isna(value):
+        return "-"
+    digits = (3 if "err" in metric else 2) if "%" in metric else (4 if "loss" in metric else 1)  # errors go down to 0.002%
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def published_markdown(table: pd.DataFrame, references: list[str], job_files: dict[str, list[str]] | None = None) -> str:
+    """The published-vs-measured table, one line per row, and what makes a row not comparable."""
+    if table.empty:
+        return ""
+    extra = [c for c in table.columns if c not in (SWEEP, "row", "metric", "published", "measured", "measured_std", "difference", "n", "not_completed", "changed")]
+    keys = [SWEEP, "row", *extra] if table[SWEEP].nunique() > 1 else ["row", *extra]
+    wide, changed, notes = [], {}, []
+    for group, lines in table.groupby([*keys, "changed"], sort=False, dropna=False):  # a row run two ways: two lines
+        line = dict(zip(keys, group))
+        first = lines.iloc[0]
+        if first["changed"]:
+            line["row"] = f"{line['row']} ({change_label(first['changed'])})"
+            changed.setdefault(first["changed"], []).append(str(first["row"]))
+        if first["not_completed"]:
+            notes.append(f"- `{first['row']}`: {first['not_completed']} job(s) did not complete (see results.md).")
+        for item in lines.itertuples():
+            line[f"{item.metric} published"] = number(item.published, item.metric)
+            shown = number(item.measured, item.metric)
+            line[f"{item.metric} measured"] = shown if pd.isna(item.measured_std) else f"{shown} ± {number(item.measured_std, item.metric)}"
+            line[f"{item.metric} Δ"] = number(item.difference, item.metric, signed=True)
+        line["n"] = first["n"]
+        wide.append(line)
+    text = "# Published vs measured\n\n" + "".join(f"Published: {ref}.\n" for ref in references if ref)
+    text += "\nMeasured: mean (± std over seeds) of the completed jobs; Δ = measured - published. "
+    text += "Accuracy and error in %.\n\n" + markdown_table(pd.DataFrame(wide).astype(object).fillna("")) + "\n"
+    for changed_overrides, rows in changed.items():
+        label = change_label(changed_overrides).upper()
+        notes.insert(0, f"- {label}: {', '.join(f'`{r}`' for r in rows)} ran with `{changed_overrides}` beyond the sweep file: not the published setup; not comparable to the published numbers.")
+    if notes:
+        text += "\n" + "\n".join(notes) + "\n"
+    if job_files:
+        text += "\n## Files of each job\n\n" + "".join(f"- `{job}`: " + ", ".join(f"[{f}]({job}/{f})" for f in files) + "\n" for job, files in job_files.items())
+    return text

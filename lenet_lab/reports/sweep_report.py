@@ -1,0 +1,110 @@
+"""A sweep's job folders -> results.csv, comparison.csv, curves.csv, results.md (and published.*,
+figures) in one folder: what `python -m lenet_lab.aggregate` and the end of every multirun write.
+
+Reads job folders only (lenet_lab.job_folder), so a sweep's tables can be rebuilt any time.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from lenet_lab.job_folder import extra_files, find_job_dirs, setting
+from lenet_lab.reports.jobs import load_job
+from lenet_lab.reports.published import (
+    ROW,
+    SWEEP,
+    published_markdown,
+    published_table,
+    sweep_record,
+)
+from lenet_lab.reports.tables import (
+    DEFAULT_METRICS,
+    compare,
+    comparison_markdown,
+    curves_table,
+    default_group_by,
+    jobs_markdown,
+    parameter_columns,
+    summarize,
+)
+
+
+def aggregate(
+    paths: list[str | Path],
+    out: str | Path | None = None,
+    metrics: list[str] | None = None,
+    group_by: list[str] | None = None,
+    formats: tuple[str, ...] = ("csv", "md"),
+    plots: bool = True,
+) -> dict:
+    """Read every job under `paths`, write the tables (and figures) into `out`; return the tables."""
+    paths = [Path(p) for p in paths]
+    out = Path(out) if out else Path(os.path.commonpath([p.resolve() for p in paths]))
+    job_dirs = find_job_dirs(paths)
+    if not job_dirs:
+        raise FileNotFoundError(f"no job folders (with .hydra/config.yaml or metrics.json) under {', '.join(map(str, paths))}")
+    common = Path(os.path.commonpath([p.resolve() for p in paths]))
+    jobs = [load_job(path, root=common if common != path else common.parent) for path in job_dirs]
+    for job in jobs:
+        for problem in job.warnings:
+            warnings.warn(f"{job.name}: {problem}", stacklevel=2)
+
+    metrics = list(metrics or DEFAULT_METRICS)
+    parameters = parameter_columns(jobs)
+    for job in jobs:  # a key another sweep varied: this job's value came from its config (read only then)
+        for key in parameters:
+            if key not in job.params and (value := setting(job.path, key)) is not None:
+                job.params[key] = value
+    summary = summarize(jobs)
+    for column in parameters:  # a key set in some sweeps only has gaps: keep its integers integers (seed 1, not 1.0)
+        values = summary[column].dropna()
+        if len(values) and all(isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer() for v in values):
+            summary[column] = summary[column].astype("Int64")
+    numeric = [c for c in summary.columns if c not in parameters and pd.api.types.is_numeric_dtype(summary[c])]
+    unknown = [m for m in metrics if m not in numeric]
+    if unknown:
+        raise ValueError(f"unknown or non-numeric metric(s) {', '.join(unknown)}; choose from {', '.join(numeric)}")
+    if group_by is None:
+        group_by = default_group_by(summary, parameters)
+    missing = [key for key in group_by if key not in summary.columns]
+    if missing:
+        raise ValueError(f"unknown group-by key(s) {', '.join(missing)}; the swept parameters are {', '.join(parameters) or 'none'}")
+    comparison = compare(summary, group_by, metrics)
+    curves = curves_table(jobs)
+    table = comparison_markdown(comparison, group_by, metrics)
+
+    out.mkdir(parents=True, exist_ok=True)
+    if "csv" in formats:
+        summary.to_csv(out / "results.csv", index=False)
+        comparison.to_csv(out / "comparison.csv", index=False)
+        curves.to_csv(out / "curves.csv", index=False)
+    if "md" in formats:
+        failed = summary[summary.status != "completed"]
+        notes = "".join(f"- `{row.job}`: {row.status} {row.error}".rstrip() + "\n" for row in failed.itertuples())
+        (out / "results.md").write_text(
+            f"# Comparison ({len(jobs)} jobs, mean ± std over seeds)\n\n{table}\n\n"
+            + (f"## Jobs not completed\n\n{notes}\n" if notes else "")
+            + f"## Jobs\n\n{jobs_markdown(summary, parameters)}\n"
+        )
+    published = published_table(summary, [k for k in group_by if k not in (SWEEP, ROW)])
+    if not published.empty:
+        references = list(dict.fromkeys(sweep_record(job.path).get("reference", "") for job in jobs if job.params.get(ROW)))
+        files = {job.name: extra for job in jobs if (extra := extra_files(job.path))}
+        published_text = published_markdown(published, references, files)
+        if "csv" in formats:
+            published.to_csv(out / "published.csv", index=False)
+        if "md" in formats:
+            (out / "published.md").write_text(published_text)
+    if plots:
+        from lenet_lab.reports.figures.sweep import plot_sweep
+
+        plot_sweep(summary, curves, group_by, out)
+        if not published.empty:
+            from lenet_lab.reports.figures.rows import sweep_figures
+
+            sweep_figures(jobs, summary, curves, published, out)
+    return {"summary": summary, "comparison": comparison, "curves": curves, "markdown": table, "published": published, "out": out}

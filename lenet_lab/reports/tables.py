@@ -1,0 +1,129 @@
+"""Job records -> pandas tables: one row per job, groups compared over seeds, Markdown.
+
+Pure functions over `Job`s (lenet_lab.reports.jobs): nothing here reads files or trains.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from lenet_lab import metrics as metric_names
+from lenet_lab.reports.jobs import Job
+from lenet_lab.reports.markdown import markdown_table
+from lenet_lab.reports.published import ROW, SWEEP
+
+DEFAULT_METRICS = ("test/acc", "val/acc", "best_val/acc", "train/acc", "train_time_s")
+NOT_GROUPED = ("seed",)  # grouping is over seeds: they become n, mean and std
+
+
+def final_value(job: Job, tag: str) -> float:
+    """The job's own final number, else the last point of its curve (a failed job's partial run)."""
+    if job.metrics.get(tag) is not None:
+        return float(job.metrics[tag])
+    curve = job.curves[job.curves.tag == tag]
+    return float(curve.value.iloc[-1]) if len(curve) else float("nan")
+
+
+def summary_row(job: Job) -> dict:
+    val = job.curves[job.curves.tag == "val/acc"]
+    best = val.loc[val.value.idxmax()] if len(val) else None
+    return {
+        "job": job.name,
+        **job.params,
+        "status": job.status,
+        # Not "epochs": that column is the `epochs=` override when it was swept.
+        "epochs_completed": job.metrics.get("epochs", job.curves.epoch.max() if len(job.curves) else 0),
+        **{tag: final_value(job, tag) for tag in metric_names.FINAL},
+        "best_val/acc": float(best.value) if best is not None else float("nan"),
+        "best_val/epoch": int(best.epoch) if best is not None and pd.notna(best.epoch) else pd.NA,
+        "num_params": job.metrics.get("num_params", pd.NA),
+        "train_time_s": job.metrics.get("train_time_s", float("nan")),
+        "error": job.metrics.get("error", ""),
+        "warnings": "; ".join(job.warnings),
+        "path": str(job.path),
+    }
+
+
+def summarize(jobs: list[Job]) -> pd.DataFrame:
+    """One row per job: swept parameters, status, final and best accuracies, cost."""
+    return pd.DataFrame([summary_row(job) for job in jobs])
+
+
+def curves_table(jobs: list[Job]) -> pd.DataFrame:
+    """One row per (job, tag, step): every logged scalar of every job."""
+    frames = [job.curves.assign(job=job.name) for job in jobs if len(job.curves)]
+    if not frames:
+        return pd.DataFrame(columns=["job", "tag", "step", "epoch", "value", "wall_time"])
+    return pd.concat(frames, ignore_index=True)[["job", "tag", "step", "epoch", "value", "wall_time"]]
+
+
+def parameter_columns(jobs: list[Job]) -> list[str]:
+    columns = []
+    for job in jobs:
+        columns += [key for key in job.params if key not in columns]
+    return columns
+
+
+def default_group_by(summary: pd.DataFrame, parameters: list[str]) -> list[str]:
+    """The swept parameters other than seed: those whose value differs between jobs.
+
+    Jobs of a sweep file are grouped by their row (and sweep): a row's own overrides follow from
+    it, so only keys that also vary within a row (a command-line sweep over all rows) are added.
+    """
+    varying = [p for p in parameters if p not in NOT_GROUPED and summary[p].astype(str).nunique(dropna=False) > 1]
+    if ROW not in summary or summary[ROW].isna().all():
+        return varying
+    rows = summary[ROW].astype(str)
+    within = [p for p in varying if p not in (SWEEP, ROW) and summary[p].astype(str).groupby(rows).nunique(dropna=False).max() > 1]
+    return ([SWEEP] if SWEEP in varying else []) + [ROW] + within
+
+
+def compare(summary: pd.DataFrame, group_by: list[str], metrics: list[str]) -> pd.DataFrame:
+    """The summary grouped by `group_by`: n, failures, and mean/std of each metric over completed jobs."""
+    table = summary.copy()
+    keys = group_by or ["all"]
+    if not group_by:
+        table["all"] = "all jobs"
+    # A job that didn't set a swept key ran with its default: a group of its own, never dropped.
+    table[keys] = table[keys].astype(object).where(table[keys].notna(), "(default)").astype(str)
+    done = table[table.status == "completed"]
+    total = table.groupby(keys, sort=False).size()
+    completed = done.groupby(keys, sort=False).size().reindex(total.index, fill_value=0)
+    result = pd.DataFrame({"n": completed, "not_completed": total - completed})
+    for metric in metrics:
+        stats = done.groupby(keys, sort=False)[metric].agg(["mean", "std"])
+        result[f"{metric} mean"] = stats["mean"]
+        result[f"{metric} std"] = stats["std"]
+    first = metrics[0] if metrics else None
+    if first:
+        result = result.sort_values(f"{first} mean", ascending=first.endswith("loss"), na_position="last")
+    return result.reset_index()
+
+
+def format_number(metric: str, mean: float, std: float) -> str:
+    """mean, or "mean ± std", in the metric's unit (accuracies in %)."""
+    text = metric_names.number(metric, mean)
+    return text if text == "-" or pd.isna(std) else f"{text} ± {metric_names.number(metric, std)}"
+
+
+def comparison_markdown(comparison: pd.DataFrame, group_by: list[str], metrics: list[str]) -> str:
+    """mean ± std over seeds, accuracies in %, best first (the comparison is already sorted)."""
+    keys = group_by or ["all"]
+    shown = pd.DataFrame({key: comparison[key] for key in keys})
+    for metric in metrics:
+        label = f"{metric} %" if metric_names.is_accuracy(metric) else metric
+        shown[label] = [format_number(metric, m, s) for m, s in zip(comparison[f"{metric} mean"], comparison[f"{metric} std"])]
+    shown["n"] = comparison["n"]
+    if comparison["not_completed"].any():
+        shown["not completed"] = comparison["not_completed"]
+    return markdown_table(shown)
+
+
+def jobs_markdown(summary: pd.DataFrame, parameters: list[str]) -> str:
+    shown = summary[["job", *parameters, "status"]].copy()
+    for tag in [*(m for m in metric_names.FINAL if metric_names.is_accuracy(m)), "best_val/acc"]:
+        shown[f"{tag} %"] = (100 * summary[tag]).round(2)
+    shown["best_val/epoch"] = summary["best_val/epoch"]
+    shown["train_time_s"] = summary["train_time_s"].round(1)
+    order = summary["test/acc"].fillna(-1).sort_values(ascending=False, kind="stable").index
+    return markdown_table(shown.loc[order])

@@ -1,0 +1,40 @@
+"""What an entry point does before it composes a config: importing this module does it, once.
+
+- registers the OmegaConf resolvers conf/config.yaml uses (`unique_dir`, `suffix`, `job_devices`,
+  `job_strategy`) and the `run_schema` config;
+- silences warnings nobody can act on (below).
+
+Imported by the entry points only: run.py, the commands (`python -m lenet_lab.aggregate|evaluate|
+predict`) and the tests' fixtures; no module of the package imports it. run.py's task function
+refers to it, so that the worker processes of a launcher (joblib, submitit), which unpickle that
+function instead of running run.py, import it too before they resolve a job's config.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from lenet_lab.config import placement, resolvers, schema
+
+KNOWN_WARNINGS = (
+    # Lightning calls a torch API that torch has deprecated; nothing a user can act on.
+    r".*isinstance\(treespec, LeafSpec\)",
+    # Metrics are logged per epoch only, so the per-step logging interval doesn't matter.
+    r".*smaller than the logging interval",
+    # data.val_size=0 (train on all 60,000) gives Lightning an empty validation list, on purpose.
+    r"Total length of .* across ranks is zero",
+    # A resumed job writes its checkpoint where the last one is: expected, not a mistake.
+    r"Checkpoint directory .* exists and is not empty",
+)
+
+
+def prepare() -> None:
+    """Idempotent: resolvers are registered once, filters added once."""
+    resolvers.register()
+    placement.register()
+    schema.register()
+    for message in KNOWN_WARNINGS:
+        warnings.filterwarnings("ignore", message=message)
+
+
+prepare()

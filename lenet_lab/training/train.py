@@ -1,0 +1,173 @@
+"""train(cfg): config -> objects -> fit, test -> the job's results on disk.
+
+Tests call this directly; `run.py` only adds Hydra's command line and error reporting around it.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+
+import lightning.pytorch as pl
+import torch
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.utilities.exceptions import (
+    MisconfigurationException,
+    SIGTERMException,
+)
+from omegaconf import DictConfig, OmegaConf
+
+from lenet_lab.config.schema import validate
+from lenet_lab.config.threads import threads_per_job
+from lenet_lab.errors import UserError, one_line
+from lenet_lab.job_folder import CHECKPOINT, FINISHED, read_metrics, write_metrics
+from lenet_lab.metrics import FINAL as FINAL_METRICS
+from lenet_lab.training.classifier import Classifier
+from lenet_lab.training.cuda_check import drop_nvml_check_without_driver
+from lenet_lab.training.divergence import Diverged, DivergenceGuard
+from lenet_lab.training.epoch_line import EpochLine
+from lenet_lab.training.hparams import write_hparams
+from lenet_lab.training.test_evaluation import TestEvaluation
+
+
+def build_trainer(cfg: DictConfig, job_dir: Path, interactive: bool, label: str, extra_callbacks=()) -> pl.Trainer:
+    drop_nvml_check_without_driver()  # without it, every Adam step on a CPU-only machine retries loading NVML
+    logger = instantiate(cfg.logger, save_dir=str(job_dir))
+    # At most one checkpoint per job, the last one: a sweep of ResNets must not fill the disk.
+    checkpoint = job_dir / CHECKPOINT
+    callbacks = [
+        ModelCheckpoint(dirpath=checkpoint.parent, filename=checkpoint.stem, save_top_k=1, enable_version_counter=False),
+        DivergenceGuard(),
+        TestEvaluation(job_dir, verbose=not label),  # evaluation/ files and TensorBoard images when the job is tested
+        *extra_callbacks,
+    ]
+    progress_bar = cfg.trainer.get("enable_progress_bar")
+    progress_bar = interactive if progress_bar is None else progress_bar
+    if not progress_bar:
+        callbacks.append(EpochLine(label))
+    summary = cfg.trainer.get("enable_model_summary")
+    return instantiate(
+        cfg.trainer,
+        logger=logger,
+        callbacks=callbacks,
+        default_root_dir=str(job_dir),
+        enable_progress_bar=progress_bar,
+        enable_model_summary=interactive if summary is None else summary,
+    )
+
+
+def build(cfg: DictConfig) -> tuple[pl.LightningDataModule, Classifier]:
+    """Config -> DataModule and LightningModule, seeded. Bad values fail here, before any data is read.
+
+    The optimizer and scheduler are built once too, so that a wrong keyword for them (`++optimizer.momentum=0.9`
+    with Adam) is reported now, not when Lightning builds them after loading the data.
+    """
+    validate(cfg)
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)  # after validate (the seed may be out of range), before the weights are drawn
+    try:
+        datamodule = instantiate(cfg.data)
+        module = Classifier(
+            instantiate(cfg.model),
+            optimizer=instantiate(cfg.optimizer),
+            lr_scheduler=instantiate(cfg.lr_scheduler) if cfg.get("lr_scheduler") else None,
+            config=OmegaConf.to_container(cfg, resolve=True),
+        )
+        module.configure_optimizers()
+    except (InstantiationException, TypeError, ValueError) as error:
+        raise UserError(f"bad config: {one_line(error)}") from error
+    check_input_size(module.model, cfg)
+    return datamodule, module
+
+
+def check_input_size(model: torch.nn.Module, cfg: DictConfig) -> None:
+    """One image of the size the data settings produce goes through the model, or the config is wrong."""
+    side = 28 + 2 * cfg.data.pad
+    was_training = model.training
+    model.eval()  # batch norm can't train on one image
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, 1, side, side))
+    except RuntimeError as error:
+        raise UserError(f"the model does not take {side}x{side} inputs (data.pad={cfg.data.pad}): {one_line(error)}") from error
+    finally:
+        model.train(was_training)
+
+
+def check_trainer(cfg: DictConfig, make_trainer=None) -> pl.Trainer:
+    """The Trainer the config asks for, or a UserError saying why it can't be had (e.g. no GPU here)."""
+    try:
+        return make_trainer() if make_trainer else instantiate(cfg.trainer, logger=False, enable_checkpointing=False, enable_progress_bar=False)
+    except (InstantiationException, MisconfigurationException, TypeError) as error:
+        raise UserError(
+            f"bad trainer config (trainer.accelerator={cfg.trainer.accelerator}, trainer.devices={cfg.trainer.devices}): "
+            f"{one_line(error.__cause__ or error)}"
+        ) from error
+
+
+def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label: str = "", extra_callbacks=()) -> dict:
+    """Train, validate every epoch, test on the official test set; write and return the job's metrics.
+
+    Re-running a job folder skips a completed job and resumes any other from its last epoch-end
+    checkpoint. A NaN loss ends the job as "diverged"; Ctrl-C or SIGTERM as "interrupted"; any
+    other exception as "failed", recorded before it is raised again.
+    """
+    job_dir = Path(job_dir)
+    previous = read_metrics(job_dir)
+    if previous and previous.get("status") in FINISHED:
+        print(f"{label or job_dir}: already {previous['status']}, skipped", flush=True)
+        return previous
+    if not interactive:
+        # "GPU available: False", "Trainer already configured with...": noise, once per job.
+        logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    # Parallel jobs on one machine must not oversubscribe its cores; and jobs run one after another
+    # in one process (Hydra's basic launcher) must not inherit the previous job's setting.
+    torch.set_num_threads(threads_per_job(cfg))
+    datamodule, module = build(cfg)
+    datamodule.prepare_data()  # missing data fails here, before the trainer starts
+    trainer = check_trainer(cfg, lambda: build_trainer(cfg, job_dir, interactive, label, extra_callbacks))
+    checkpoint = job_dir / CHECKPOINT
+    resume_from = str(checkpoint) if checkpoint.is_file() else None
+
+    def outcome(status: str, **extra) -> dict:
+        # A resumed job whose training was already done (it failed while testing) logs no new
+        # training numbers: the earlier run's stand until replaced.
+        earlier = {name: previous[name] for name in FINAL_METRICS if previous and previous.get(name) is not None}
+        return {
+            "status": status,
+            **earlier,
+            **{name: float(value) for name, value in trainer.callback_metrics.items() if name in FINAL_METRICS},
+            "epochs": int(trainer.callback_metrics.get("epochs_completed", trainer.current_epoch)),
+            "num_params": sum(p.numel() for p in module.model.parameters() if p.requires_grad),
+            **extra,
+        }
+
+    # A resumed job's training time includes the time spent before the interruption.
+    started = time.perf_counter() - float((previous or {}).get("train_time_s") or 0.0)
+    try:
+        # weights_only: a checkpoint is data, never code to unpickle.
+        trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
+        fitted = outcome("completed", train_time_s=time.perf_counter() - started)
+        trainer.test(module, datamodule=datamodule, verbose=interactive)
+    except Diverged as error:
+        metrics = outcome("diverged", error=str(error), train_time_s=time.perf_counter() - started)
+        write_metrics(job_dir, metrics)
+        print(f"{label + ': ' if label else ''}diverged: {error}", file=sys.stderr, flush=True)
+        return metrics
+    except (KeyboardInterrupt, SystemExit) as error:  # Lightning turns Ctrl-C and SIGTERM into SystemExit
+        write_metrics(job_dir, outcome("interrupted", error=type(error).__name__, train_time_s=time.perf_counter() - started))
+        if isinstance(error, SIGTERMException):  # it carries no exit code: exit as a process killed by SIGTERM
+            raise SystemExit(128 + signal.SIGTERM) from error
+        raise
+    except Exception as error:
+        write_metrics(job_dir, outcome("failed", error=f"{type(error).__name__}: {error}", train_time_s=time.perf_counter() - started))
+        raise
+    metrics = {**fitted, **{name: float(value) for name, value in trainer.callback_metrics.items() if name in FINAL_METRICS}}
+    if trainer.is_global_zero:  # with several devices, one process writes the job's results
+        write_hparams(trainer.logger.experiment, module.config, [name for name in FINAL_METRICS if name in metrics])
+        write_metrics(job_dir, metrics)
+    return metrics
