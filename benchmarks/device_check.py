@@ -38,9 +38,10 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 # Seconds per section: together, with device_env.sh's set-up (~10 s), under 8 minutes. Expected on one
-# H200 (estimates, not measured yet): env ~5, tests ~120, throughput ~130 (its last row may be cut),
-# speedrun ~20, resnet18 ~30. (env: importing torch and Lightning takes up to ~20 s on a busy 2-core machine.)
-LIMITS = {"env": 40, "tests": 170, "throughput": 140, "speedrun": 45, "resnet18": 65}
+# H200 (estimates, not measured yet): env ~5, tests ~100, throughput ~150 (its batch-1 rows are the
+# slowest, last, and may be cut), speedrun ~20, resnet18 ~30. (env: importing torch and Lightning
+# takes up to ~20 s on a busy 2-core machine.)
+LIMITS = {"env": 35, "tests": 160, "throughput": 160, "speedrun": 45, "resnet18": 60}
 
 ENV_PROBE = """
 import json, platform, torch, lightning
@@ -128,6 +129,7 @@ class Check:
         self.rows: list[tuple[str, str, str, str]] = []
         self.deadline = time.perf_counter() + budget
         self.cuda = False
+        self.no_cuda_reason = "no CUDA"  # until the env probe says otherwise
         self.failed = False
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")]))
@@ -151,7 +153,7 @@ class Check:
     def needs_cuda(self, name: str) -> bool:
         if self.cuda or self.smoke:
             return True
-        self.row(name, "(whole section)", "skipped: no CUDA", None)
+        self.row(name, "(whole section)", f"skipped: {self.no_cuda_reason}", None)
         return False
 
     # --- sections -------------------------------------------------------------------------------
@@ -162,13 +164,15 @@ class Check:
             return
         outcome, limit = ran
         found = re.search(r"^ENV (\{.*\})$", outcome.text, re.M)
+        setup = os.environ.get("LENET_LAB_DEVICE_SETUP")
         if not found:
-            self.row("env", "python, torch, GPU", outcome.status(limit) or "no answer", outcome.seconds, failed=True)
+            self.no_cuda_reason = "the env probe failed (its row)"
+            problem = outcome.status(limit) or "no answer"
+            self.row("env", "python, torch, GPU", problem + (f"; {setup}" if setup else ""), outcome.seconds, failed=True)
             return
         info = json.loads(found.group(1))
         self.cuda = bool(info["cuda"])
         device = f"{info['device']} ({info['gpus']} GPU)" if self.cuda else "no CUDA"
-        setup = os.environ.get("LENET_LAB_DEVICE_SETUP")
         result = (
             f"Python {info['python']}, torch {info['torch']}, Lightning {info['lightning']}, Hydra {info['hydra']}; {device}"
             + (f"; {setup}" if setup else "") + ("; --smoke: GPU sections on the CPU, cut short" if self.smoke else "")
