@@ -194,8 +194,8 @@ class Check:
                 problem = case.find("failure") if case.find("failure") is not None else case.find("error")
                 skipped = case.find("skipped")
                 if problem is not None:
-                    message = (problem.get("message") or problem.text or "").strip().splitlines()
-                    self.row("tests", name, f"FAILED: {message[0] if message else problem.tag}", float(case.get("time", 0)), failed=True)
+                    message = " ".join((problem.get("message") or problem.text or problem.tag).split())
+                    self.row("tests", name, f"FAILED: {message[:300]}", float(case.get("time", 0)), failed=True)
                 elif skipped is not None:
                     self.row("tests", name, f"skipped: {skipped.get('message', '')}", float(case.get("time", 0)))
                 else:
