@@ -144,6 +144,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a quarter of the steps")
     parser.add_argument("--rows", nargs="*", help="only these models, e.g. lenet mlp")
+    parser.add_argument("--repeats", type=int, default=REPEATS, help=f"rounds per row (default {REPEATS})")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice); 1 on a busy machine, where spinning threads of several processes slow each other down")
     args = parser.parse_args()
     if args.threads:
@@ -164,7 +165,7 @@ def main() -> None:
         datamodule.setup("fit")
         images, labels = (t.to(DEVICE) for t in datamodule.splits["train"])  # where the Trainer will train
         rounds = []  # (framework, hand beside it, bare, hand beside it)
-        for round_ in range(REPEATS):
+        for round_ in range(args.repeats):
             if round_ % 2 == 0:
                 fw, bare = framework(cfg, images, labels, steps), bare_lightning(cfg, images, labels, steps)
             else:

@@ -1,6 +1,6 @@
 """Predict the digit in your own pictures with a trained job's model.
 
-    python -m lenet_lab.predict JOB_DIR_OR_CKPT IMAGE_OR_FOLDER... [--csv FILE] [--show-preprocessed DIR]
+    python -m lenet_lab.predict JOB_DIR_OR_CKPT IMAGE_OR_FOLDER... [--csv FILE] [--show-preprocessed DIR] [--device cuda]
 
 Each picture is made MNIST-like first (`lenet_lab.evaluation.digit_images`), then normalised and padded as
 the job's training data were. One line per picture: file, predicted digit, its probability, and
@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("images", nargs="+", help="picture files, or folders of them")
     parser.add_argument("--csv", type=Path, help="also write the predictions, with every class's probability, to this CSV file")
     parser.add_argument("--show-preprocessed", type=Path, metavar="DIR", help="save the 28x28 digits the model saw into DIR")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     args = parser.parse_args(argv)
     try:
         trained = load_trained(args.model)
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             failed += 1
     if good:
         digits = np.stack(digits)
-        table = prediction_table(good, predict_digits(trained.model, digits, trained.cfg.data.normalize, trained.cfg.data.pad))
+        table = prediction_table(good, predict_digits(trained.model.to(args.device), digits, trained.cfg.data.normalize, trained.cfg.data.pad))
         print("\n".join(format_lines(table)), flush=True)
         if args.csv:
             table.to_csv(args.csv, index=False)
