@@ -25,6 +25,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m lenet_lab.aggregate", description="Aggregate sweeps' logs into comparison tables and figures.")
     parser.add_argument("paths", nargs="+", help="a sweep folder, a job folder, or any folder above many sweeps")
     parser.add_argument("--metrics", nargs="+", help=f"metrics of the comparison (default: {' '.join(DEFAULT_METRICS)})")
+    parser.add_argument("--metric", help="the primary metric: groups are ranked on it and compared with the best (default: test/acc)")
     parser.add_argument("--group-by", nargs="*", help="override keys to group by (default: the swept ones except seed)")
     parser.add_argument("--out", help="where to write the tables and figures (default: the PATH itself, or the common parent of several)")
     parser.add_argument("--format", nargs="+", choices=["csv", "md"], default=["csv", "md"], dest="formats")
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     with warnings.catch_warnings():  # restores the default display when done
         warnings.showwarning = lambda message, *_, **__: print(f"warning: {message}", file=sys.stderr)
         try:
-            result = aggregate(args.paths, args.out, args.metrics, args.group_by, tuple(args.formats), plots=not args.no_plots)
+            result = aggregate(args.paths, args.out, args.metrics, args.group_by, tuple(args.formats), plots=not args.no_plots, metric=args.metric)
         except (FileNotFoundError, ValueError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2

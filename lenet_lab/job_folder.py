@@ -25,6 +25,7 @@ import yaml
 METRICS_FILE = "metrics.json"
 CHECKPOINT = Path("checkpoints") / "last.ckpt"
 EVALUATION_DIR = "evaluation"
+PREDICTIONS_FILE = "predictions.npz"  # in evaluation/: each test image's label, predicted class, confidence
 HYDRA_DIR = ".hydra"
 EVENT_FILES = "events.out.tfevents.*"
 # What every job folder holds; anything else (e.g. evaluation/ figures) is listed in a sweep's report.
@@ -71,6 +72,10 @@ def job_dir_of_checkpoint(path: Path) -> Path:
 
 def evaluation_dir(job_dir: str | Path) -> Path:
     return Path(job_dir) / EVALUATION_DIR
+
+
+def predictions_file(job_dir: str | Path) -> Path:
+    return evaluation_dir(job_dir) / PREDICTIONS_FILE
 
 
 def event_files(job_dir: str | Path) -> list[Path]:

@@ -25,14 +25,16 @@ def missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def number(name: str, value: float) -> str:
+def number(name: str, value: float, signed: bool = False) -> str:
     """A metric's value as text in the unit people read it in: accuracies in % with two decimals
-    (0.98834 -> "98.83"), losses with four, anything else (seconds, counts) with one; "-" if missing."""
+    (0.98834 -> "98.83"), losses with four, anything else (seconds, counts) with one; "-" if missing.
+    `signed`: a difference, always with its sign ("+0.12")."""
     if missing(value):
         return "-"
+    sign = "+" if signed else ""
     if is_accuracy(name):
-        return f"{100 * value:.2f}"
-    return f"{value:.4f}" if name.endswith("loss") else f"{value:.1f}"
+        return f"{100 * value:{sign}.2f}"
+    return f"{value:{sign}.4f}" if name.endswith("loss") else f"{value:{sign}.1f}"
 
 
 def shown(name: str, value: float) -> str:

@@ -43,18 +43,16 @@ def basic_sweep_jobs(config: DictConfig) -> list[list[str]]:
 
 
 class AggregateSweep(Callback):
-    def __init__(self, plots: bool = True, validate_first: bool = True):
+    def __init__(self, plots: bool = True, validate_first: bool = True, metric: str | None = None):
         self.plots = plots
         self.validate_first = validate_first
+        self.metric = metric  # the primary metric of the comparison (None: test/acc)
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         """Hydra checks every job's keys and types before the first starts; this adds the value checks."""
         if not self.validate_first or config.hydra.sweeper._target_ not in (BASIC_SWEEPER, ROW_SWEEPER):
             return
-        from lenet_lab.training.train import (  # Lightning is imported once a sweep really starts
-            build,
-            check_trainer,
-        )
+        from lenet_lab.training.train import build, check_trainer  # Lightning is imported once a sweep really starts
 
         # Building trainers to check them prints Lightning's "GPU available" lines; the jobs don't.
         logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
@@ -82,7 +80,7 @@ class AggregateSweep(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
         try:
-            result = aggregate([sweep_dir], out=sweep_dir, plots=self.plots)
+            result = aggregate([sweep_dir], out=sweep_dir, plots=self.plots, metric=self.metric)
         except Exception as error:  # the jobs' own results are safe on disk; say why there is no table
             print(f"aggregation of {sweep_dir} failed: {error}", file=sys.stderr)
             return

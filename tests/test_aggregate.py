@@ -3,9 +3,11 @@
 import json
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from scipy import stats
 from torch.utils.tensorboard import SummaryWriter
 
 from lenet_lab.aggregate import aggregate, main
@@ -75,7 +77,7 @@ def test_files_written_and_curves_complete(sweep):
     results = pd.read_csv(sweep / "results.csv")
     assert len(results) == 4 and results["test/acc"].max() == pytest.approx(0.99)  # full precision
     markdown = (sweep / "results.md").read_text()
-    assert "98.00 ± 1.41" in markdown  # model b: 99 and 97 in %
+    assert "98.00 ± 12.71" in markdown  # model b: 99 and 97 in %, t(0.975, 1 df) = 12.706 times the standard error 1.0
 
 
 def test_failed_running_and_corrupt_jobs_are_reported_not_fatal(sweep):
@@ -142,7 +144,7 @@ def test_test_scores_belong_to_the_last_epoch(sweep):
 def test_cli_prints_the_table_and_rejects_bad_input(sweep, tmp_path, capsys):
     assert main([str(sweep), "--no-plots", "--metrics", "test/acc"]) == 0
     out = capsys.readouterr().out
-    assert "| model" in out and "98.00 ± 1.41" in out
+    assert "| model" in out and "98.00 ± 12.71" in out and "too few seeds to judge" in out
     assert main([str(tmp_path / "missing")]) == 2
     assert main([str(sweep), "--group-by", "optimizer"]) == 2
     assert "unknown group-by key" in capsys.readouterr().err
@@ -174,6 +176,9 @@ def test_rows_of_a_sweep_file_are_compared_with_their_published_numbers(tmp_path
     sgd = table.loc[("sgd", "test/acc %")]
     assert sgd.published == 88.0 and sgd.measured == pytest.approx(91.0) and sgd.difference == pytest.approx(3.0) and sgd.n == 2
     assert sgd.measured_std == pytest.approx(math.sqrt(2))
+    # 90 and 92: mean 91, t(0.975, 1) x 1 = 12.71 either side; 88 lies inside.
+    assert (sgd.ci95_low, sgd.ci95_high) == pytest.approx((91 - 12.706, 91 + 12.706), abs=1e-3) and sgd.published_inside == "yes"
+    assert sgd.interval == "t over 2 seeds"
     assert table.loc[("sgd", "train/err %")].measured == pytest.approx(18.0)  # 100 - mean(80, 84)
     assert table.loc[("adam", "train_time_s")].measured == pytest.approx(10.0)
     assert pd.isna(table.loc[("sgd", "test/acc %")].changed)  # seed and the row's own overrides are no change
@@ -181,6 +186,7 @@ def test_rows_of_a_sweep_file_are_compared_with_their_published_numbers(tmp_path
     markdown = (sweep / "published.md").read_text()
     assert "section 9" in markdown and "adam (shortened)" in markdown and "SHORTENED: `adam` ran with `epochs=2`" in markdown
     assert "| sgd " in markdown and "sgd (" not in markdown
+    assert "91.00 [78.29, 103.71]" in markdown and "95% interval" in markdown
     for figure in ("published.png", "row_curves.png", "row_errors.png"):
         assert (sweep / figure).is_file(), figure
     assert list((sweep / "figures").glob("events.out.tfevents.*"))
@@ -212,3 +218,15 @@ def test_a_test_set_measured_every_epoch_keeps_its_epochs(sweep):
     curves = aggregate([sweep], plots=False)["curves"]
     test = curves[(curves.job == job.name) & (curves.tag == "test/acc")]
     assert list(test.epoch) == [1, 2, 3, 3]
+
+
+def test_one_seed_of_a_published_row_gets_its_test_set_interval(tmp_path):
+    rows = {"adam": {"overrides": ["optimizer=adam"], "published": {"test/acc": 99.0, "test/err": 1.0}}}
+    job = fake_row_job(tmp_path / "0_adam", "adam", ["optimizer=adam"], (0.9, 0.9, 0.98), rows)
+    (job / "evaluation").mkdir()
+    pd.DataFrame(np.diag([1000] * 10)).to_csv(job / "evaluation" / "confusion_matrix.csv")  # 10,000 test images
+    table = aggregate([tmp_path], plots=False)["published"].set_index("metric")
+    low, high = stats.binomtest(9800, 10000).proportion_ci(0.95, method="wilson")
+    assert (table.loc["test/acc %", "ci95_low"], table.loc["test/acc %", "ci95_high"]) == pytest.approx((100 * low, 100 * high))
+    assert table.loc["test/acc %", "published_inside"] == "no" and table.loc["test/acc %", "interval"] == "Wilson, 10000 test images"
+    assert table.loc["test/err %", "ci95_low"] == pytest.approx(100 * (1 - high)) and table.loc["test/err %", "published_inside"] == "no"

@@ -2,11 +2,7 @@
 import pytest
 import torch
 
-from lenet_lab.data.batches import (
-    EpochPermutation,
-    TensorBatches,
-    auto_batches_per_step,
-)
+from lenet_lab.data.batches import EpochPermutation, TensorBatches, auto_batches_per_step
 from lenet_lab.data.mnist import MNISTDataModule
 from lenet_lab.data.pixels import to_inputs
 from lenet_lab.errors import DataError

@@ -6,13 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from lenet_lab.evaluation.digit_images import (
-    ImageError,
-    centre_of_mass,
-    find_images,
-    load_digit,
-    mnist_style,
-)
+from lenet_lab.evaluation.digit_images import ImageError, centre_of_mass, find_images, load_digit, mnist_style
 from tests.digit_pictures import glyph
 
 

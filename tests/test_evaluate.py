@@ -7,11 +7,7 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from lenet_lab import evaluate
-from lenet_lab.evaluation.classification import (
-    accuracy,
-    classification_report,
-    confusion_matrix,
-)
+from lenet_lab.evaluation.classification import accuracy, classification_report, confusion_matrix
 from lenet_lab.evaluation.features import penultimate_features
 from lenet_lab.evaluation.job_evaluation import read_confusion, read_report
 from lenet_lab.evaluation.tsne import exact_repulsion, grid_repulsion, tsne

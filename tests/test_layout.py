@@ -12,7 +12,7 @@ STAGES = [
     {"evaluation"},
     {"training"},
     {"reports"},
-    {"sweep_callbacks", "aggregate", "evaluate", "predict", "startup"},
+    {"sweep_callbacks", "aggregate", "compare", "evaluate", "predict", "startup"},
 ]
 
 

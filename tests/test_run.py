@@ -6,8 +6,25 @@ import signal
 import subprocess
 import sys
 
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.plugins.hparams import plugin_data_pb2
+
 from lenet_lab.reports.events import read_scalars
 from tests.conftest import PROJECT
+
+
+def hparams_of(job):
+    """The HParams plugin's session start info of a job, as TensorBoard reads it."""
+    for event_file in job.glob("events.out.tfevents.*"):
+        events = EventAccumulator(str(event_file))
+        events.Reload()
+        try:
+            content = events.PluginTagToContent("hparams")
+        except KeyError:  # an event file of scalars only
+            continue
+        if "_hparams_/session_start_info" in content:
+            return plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_start_info"]).session_start_info.hparams
+    raise AssertionError(f"no HParams in {job}")
 
 
 def run(*args, cwd, env_extra=None):
@@ -33,6 +50,9 @@ def test_multirun_sweep_leaves_one_job_dir_per_combination(mnist_root, tmp_path)
         overrides = (job / ".hydra" / "overrides.yaml").read_text()
         combos.add((metrics["num_params"], "optimizer=adam" in overrides))
     assert combos == {(61_706, True), (61_706, False), (11_175_370, True), (11_175_370, False)}
+    # TensorBoard's HParams tab names each job's choices, read back through TensorBoard's own reader.
+    named = {(hparams["model"].string_value, hparams["optimizer"].string_value, hparams["lr_scheduler"].string_value) for hparams in map(hparams_of, jobs)}
+    assert named == {("lenet", "adam", "none"), ("lenet", "sgd", "none"), ("resnet18", "adam", "none"), ("resnet18", "sgd", "none")}
     # A sweep prints one line per epoch per job, not a progress bar.
     epoch_lines = [line for line in result.stdout.splitlines() if "epoch 1/1" in line]
     assert len(epoch_lines) == 4, result.stdout

@@ -13,12 +13,7 @@ from pathlib import Path
 import lightning.pytorch as pl
 import torch
 
-from lenet_lab.data.batches import (
-    BatchGroup,
-    EpochPermutation,
-    TensorBatches,
-    auto_batches_per_step,
-)
+from lenet_lab.data.batches import BatchGroup, EpochPermutation, TensorBatches, auto_batches_per_step
 from lenet_lab.data.distortions import random_affine
 from lenet_lab.data.idx import ensure_mnist, load_split
 from lenet_lab.data.pixels import to_inputs

@@ -4,6 +4,8 @@
     classification_report.csv      per-class precision, recall, F1, support; macro and weighted averages
     misclassified.png              the wrong predictions, most confident first, "true->predicted"
     predictions.png                random test digits with their predictions
+    predictions.npz                every test image's label, predicted class and confidence, in test-set
+                                   order (~50 KB): what `python -m lenet_lab.compare` tests two jobs on
 
 Written for every job when it is tested (`lenet_lab.training.test_evaluation`), and again on demand
 from a job's checkpoint (`python -m lenet_lab.evaluate JOB_DIR`); read back with `read_confusion`
@@ -20,16 +22,8 @@ import pandas as pd
 import torch
 
 from lenet_lab.evaluation import figures
-from lenet_lab.evaluation.classification import (
-    CONFUSION_CSV,
-    REPORT_CSV,
-    accuracy,
-    classification_report,
-    confusion_matrix,
-    confusion_table,
-    format_report,
-)
-from lenet_lab.job_folder import evaluation_dir
+from lenet_lab.evaluation.classification import CONFUSION_CSV, REPORT_CSV, accuracy, classification_report, confusion_matrix, confusion_table, format_report
+from lenet_lab.job_folder import evaluation_dir, predictions_file
 
 MAX_SHOWN = 100  # misclassified digits drawn: beyond this a grid is unreadable
 RANDOM_SHOWN = 50
@@ -44,6 +38,24 @@ def read_confusion(job_dir: str | Path) -> np.ndarray:
 def read_report(job_dir: str | Path) -> pd.DataFrame:
     """A job's classification report from its evaluation ("class" is text: "0".."9", "macro avg", "weighted avg")."""
     return pd.read_csv(evaluation_dir(job_dir) / REPORT_CSV, dtype={"class": str})
+
+
+def read_predictions(job_dir: str | Path) -> dict[str, np.ndarray] | None:
+    """A job's per-image test predictions (label, predicted, confidence), or None if it saved none."""
+    path = predictions_file(job_dir)
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as saved:
+            return {name: saved[name] for name in ("label", "predicted", "confidence")}
+    except (OSError, ValueError, KeyError):  # a file cut short or of another kind: as if there were none
+        return None
+
+
+def correct_per_image(job_dir: str | Path) -> np.ndarray | None:
+    """Whether the job got each test image right, in test-set order, or None without predictions."""
+    saved = read_predictions(job_dir)
+    return None if saved is None else saved["label"] == saved["predicted"]
 
 
 def evaluate_predictions(job_dir: str | Path, images: torch.Tensor, labels: torch.Tensor, scores: torch.Tensor, writer=None, step: int = 0) -> dict:
@@ -65,6 +77,8 @@ def evaluate_predictions(job_dir: str | Path, images: torch.Tensor, labels: torc
     matrix = confusion_matrix(labels, predicted, num_classes=scores.shape[1])
     report = classification_report(matrix)
     confusion_table(matrix).to_csv(out / CONFUSION_CSV)
+    small = np.uint8 if scores.shape[1] <= 256 else np.int64
+    np.savez_compressed(predictions_file(job_dir), label=labels.astype(small), predicted=predicted.astype(small), confidence=confidence.numpy().astype(np.float16))
     report.to_csv(out / REPORT_CSV, index=False)
 
     drawn = {"confusion_matrix": figures.confusion_figure(matrix)}

@@ -19,7 +19,9 @@ import yaml
 
 from lenet_lab import job_folder
 from lenet_lab.config import overrides
+from lenet_lab.evaluation.job_evaluation import read_confusion
 from lenet_lab.metrics import is_percentage
+from lenet_lab.reports import statistics
 from lenet_lab.reports.markdown import markdown_table
 
 ROW = "sweep.row"
@@ -68,11 +70,40 @@ def measured(summary: pd.DataFrame, metric: str) -> pd.Series:
     return 100 * summary[metric] if is_percentage(metric) else summary[metric]
 
 
+INTERVAL_COLUMNS = ("ci95_low", "ci95_high", "interval", "published_inside")
+
+
+def measured_interval(done: pd.DataFrame, metric: str, values: pd.Series, published: float) -> dict:
+    """The measurement's 95% interval and whether the published number lies inside it.
+
+    Over seeds (Student's t) with two or more; with one job, for a test accuracy or error, the
+    Wilson interval of its test-set count (the only uncertainty one seed shows); else none."""
+    summary = statistics.describe(values)
+    low, high, kind = summary.low, summary.high, f"t over {summary.n} seeds" if summary.n >= 2 else ""
+    if summary.n == 1 and metric.startswith("test/") and is_percentage(metric):
+        total = test_images(done["path"].iloc[0])
+        if total:
+            accuracy = measured(done, "test/acc").iloc[0] / 100
+            acc_low, acc_high = statistics.accuracy_interval(round(accuracy * total), total)
+            low, high = (100 * acc_low, 100 * acc_high) if metric.endswith("/acc") else (100 * (1 - acc_high), 100 * (1 - acc_low))
+            kind = f"Wilson, {total} test images"
+    inside = "" if not kind else ("yes" if low <= published <= high else "no")
+    return {"ci95_low": low, "ci95_high": high, "interval": kind, "published_inside": inside}
+
+
+def test_images(job_path: str) -> int:
+    """How many test images the job was tested on (its confusion matrix's total), 0 if unknown."""
+    try:
+        return int(read_confusion(job_path).sum())
+    except (OSError, ValueError):
+        return 0
+
+
 def published_table(summary: pd.DataFrame, extra_keys: list[str] | None = None) -> pd.DataFrame:
     """One line per (sweep, row, extra keys, published metric): published, measured mean and std
     over the completed jobs, their difference, n, jobs not completed, and changes from the row.
     Empty when no job is a row of a sweep file."""
-    columns = [SWEEP, "row", *(extra_keys or []), "metric", "published", "measured", "measured_std", "difference", "n", "not_completed", "changed"]
+    columns = [SWEEP, "row", *(extra_keys or []), "metric", "published", "measured", "measured_std", *INTERVAL_COLUMNS, "difference", "n", "not_completed", "changed"]
     if ROW not in summary or summary[ROW].isna().all():
         return pd.DataFrame(columns=columns)
     jobs = summary[summary[ROW].notna()].copy()
@@ -99,6 +130,7 @@ def published_table(summary: pd.DataFrame, extra_keys: list[str] | None = None) 
                 SWEEP: group[SWEEP], "row": group[ROW], **{k: group[k] for k in extra_keys or []},
                 "metric": unit_label(metric), "published": float(value), "measured": mean,
                 "measured_std": values.std() if len(values) > 1 else float("nan"),
+                **measured_interval(done, metric, values, float(value)),
                 "difference": mean - float(value), "n": len(done), "not_completed": len(rows) - len(done),
                 "changed": group["changed"],
             })  # fmt: skip
@@ -123,7 +155,7 @@ def published_markdown(table: pd.DataFrame, references: list[str], job_files: di
     """The published-vs-measured table, one line per row, and what makes a row not comparable."""
     if table.empty:
         return ""
-    extra = [c for c in table.columns if c not in (SWEEP, "row", "metric", "published", "measured", "measured_std", "difference", "n", "not_completed", "changed")]
+    extra = [c for c in table.columns if c not in (SWEEP, "row", "metric", "published", "measured", "measured_std", *INTERVAL_COLUMNS, "difference", "n", "not_completed", "changed")]
     keys = [SWEEP, "row", *extra] if table[SWEEP].nunique() > 1 else ["row", *extra]
     wide, changed, notes = [], {}, []
     for group, lines in table.groupby([*keys, "changed"], sort=False, dropna=False):  # a row run two ways: two lines
@@ -137,13 +169,16 @@ def published_markdown(table: pd.DataFrame, references: list[str], job_files: di
         for item in lines.itertuples():
             line[f"{item.metric} published"] = number(item.published, item.metric)
             shown = number(item.measured, item.metric)
-            line[f"{item.metric} measured"] = shown if pd.isna(item.measured_std) else f"{shown} ± {number(item.measured_std, item.metric)}"
+            interval = "" if pd.isna(item.ci95_low) else f" [{number(item.ci95_low, item.metric)}, {number(item.ci95_high, item.metric)}]"
+            line[f"{item.metric} measured"] = shown + interval
             line[f"{item.metric} Δ"] = number(item.difference, item.metric, signed=True)
+            line[f"{item.metric} inside"] = item.published_inside or "-"
         line["n"] = first["n"]
         wide.append(line)
     text = "# Published vs measured\n\n" + "".join(f"Published: {ref}.\n" for ref in references if ref)
-    text += "\nMeasured: mean (± std over seeds) of the completed jobs; Δ = measured - published. "
-    text += "Accuracy and error in %.\n\n" + markdown_table(pd.DataFrame(wide).astype(object).fillna("")) + "\n"
+    text += "\nMeasured: mean of the completed jobs [95% interval: Student's t over seeds, or with one seed the Wilson "
+    text += "interval of its test-set count]; inside: whether the published number lies in that interval; "
+    text += "Δ = measured - published. Accuracy and error in %.\n\n" + markdown_table(pd.DataFrame(wide).astype(object).fillna("")) + "\n"
     for changed_overrides, rows in changed.items():
         label = change_label(changed_overrides).upper()
         notes.insert(0, f"- {label}: {', '.join(f'`{r}`' for r in rows)} ran with `{changed_overrides}` beyond the sweep file: not the published setup; not comparable to the published numbers.")

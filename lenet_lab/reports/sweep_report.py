@@ -12,25 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from lenet_lab.evaluation.job_evaluation import correct_per_image
 from lenet_lab.job_folder import extra_files, find_job_dirs, setting
 from lenet_lab.reports.jobs import load_job
-from lenet_lab.reports.published import (
-    ROW,
-    SWEEP,
-    published_markdown,
-    published_table,
-    sweep_record,
-)
-from lenet_lab.reports.tables import (
-    DEFAULT_METRICS,
-    compare,
-    comparison_markdown,
-    curves_table,
-    default_group_by,
-    jobs_markdown,
-    parameter_columns,
-    summarize,
-)
+from lenet_lab.reports.published import ROW, SWEEP, published_markdown, published_table, sweep_record
+from lenet_lab.reports.tables import DEFAULT_METRICS, LEGEND, compare, comparison_markdown, curves_table, default_group_by, jobs_markdown, parameter_columns, summarize
 
 
 def aggregate(
@@ -40,8 +26,12 @@ def aggregate(
     group_by: list[str] | None = None,
     formats: tuple[str, ...] = ("csv", "md"),
     plots: bool = True,
+    metric: str | None = None,
 ) -> dict:
-    """Read every job under `paths`, write the tables (and figures) into `out`; return the tables."""
+    """Read every job under `paths`, write the tables (and figures) into `out`; return the tables.
+
+    `metric`: the primary metric, on which groups are ranked and compared with the best (default
+    test/acc when among `metrics`, else the first of them)."""
     paths = [Path(p) for p in paths]
     out = Path(out) if out else Path(os.path.commonpath([p.resolve() for p in paths]))
     job_dirs = find_job_dirs(paths)
@@ -54,6 +44,9 @@ def aggregate(
             warnings.warn(f"{job.name}: {problem}", stacklevel=2)
 
     metrics = list(metrics or DEFAULT_METRICS)
+    primary = metric or ("test/acc" if "test/acc" in metrics else metrics[0])
+    if primary not in metrics:
+        metrics.insert(0, primary)
     parameters = parameter_columns(jobs)
     for job in jobs:  # a key another sweep varied: this job's value came from its config (read only then)
         for key in parameters:
@@ -73,9 +66,9 @@ def aggregate(
     missing = [key for key in group_by if key not in summary.columns]
     if missing:
         raise ValueError(f"unknown group-by key(s) {', '.join(missing)}; the swept parameters are {', '.join(parameters) or 'none'}")
-    comparison = compare(summary, group_by, metrics)
+    comparison = compare(summary, group_by, metrics, primary, correct_per_image)
     curves = curves_table(jobs)
-    table = comparison_markdown(comparison, group_by, metrics)
+    table = comparison_markdown(comparison, group_by, metrics, primary)
 
     out.mkdir(parents=True, exist_ok=True)
     if "csv" in formats:
@@ -86,7 +79,7 @@ def aggregate(
         failed = summary[summary.status != "completed"]
         notes = "".join(f"- `{row.job}`: {row.status} {row.error}".rstrip() + "\n" for row in failed.itertuples())
         (out / "results.md").write_text(
-            f"# Comparison ({len(jobs)} jobs, mean ± std over seeds)\n\n{table}\n\n"
+            f"# Comparison ({len(jobs)} jobs)\n\n{LEGEND.format(primary=primary)}\n\n{table}\n\n"
             + (f"## Jobs not completed\n\n{notes}\n" if notes else "")
             + f"## Jobs\n\n{jobs_markdown(summary, parameters)}\n"
         )
@@ -107,4 +100,4 @@ def aggregate(
             from lenet_lab.reports.figures.rows import sweep_figures
 
             sweep_figures(jobs, summary, curves, published, out)
-    return {"summary": summary, "comparison": comparison, "curves": curves, "markdown": table, "published": published, "out": out}
+    return {"summary": summary, "comparison": comparison, "curves": curves, "markdown": table, "published": published, "out": out, "metric": primary}

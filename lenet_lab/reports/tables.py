@@ -5,12 +5,17 @@ Pure functions over `Job`s (lenet_lab.reports.jobs): nothing here reads files or
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
 import pandas as pd
 
 from lenet_lab import metrics as metric_names
+from lenet_lab.reports import statistics
 from lenet_lab.reports.jobs import Job
 from lenet_lab.reports.markdown import markdown_table
 from lenet_lab.reports.published import ROW, SWEEP
+from lenet_lab.reports.significance import against_best
 
 DEFAULT_METRICS = ("test/acc", "val/acc", "best_val/acc", "train/acc", "train_time_s")
 NOT_GROUPED = ("seed",)  # grouping is over seeds: they become n, mean and std
@@ -78,8 +83,16 @@ def default_group_by(summary: pd.DataFrame, parameters: list[str]) -> list[str]:
     return ([SWEEP] if SWEEP in varying else []) + [ROW] + within
 
 
-def compare(summary: pd.DataFrame, group_by: list[str], metrics: list[str]) -> pd.DataFrame:
-    """The summary grouped by `group_by`: n, failures, and mean/std of each metric over completed jobs."""
+def compare(
+    summary: pd.DataFrame,
+    group_by: list[str],
+    metrics: list[str],
+    primary: str | None = None,
+    correct_of: Callable[[str], np.ndarray | None] | None = None,
+) -> pd.DataFrame:
+    """The summary grouped by `group_by`: n, failures, and per metric the mean, std, standard error
+    and 95% interval over the completed jobs; sorted best first on `primary` (default: the first
+    metric), every group compared with the best there (lenet_lab.reports.significance)."""
     table = summary.copy()
     keys = group_by or ["all"]
     if not group_by:
@@ -90,32 +103,56 @@ def compare(summary: pd.DataFrame, group_by: list[str], metrics: list[str]) -> p
     total = table.groupby(keys, sort=False).size()
     completed = done.groupby(keys, sort=False).size().reindex(total.index, fill_value=0)
     result = pd.DataFrame({"n": completed, "not_completed": total - completed})
+    # Keyed as result.index is: by the value itself for one key, by tuples for several.
+    members = {group: rows for group, rows in done.groupby(keys if len(keys) > 1 else keys[0], sort=False)}
+    empty = done.iloc[0:0]
     for metric in metrics:
-        stats = done.groupby(keys, sort=False)[metric].agg(["mean", "std"])
-        result[f"{metric} mean"] = stats["mean"]
-        result[f"{metric} std"] = stats["std"]
-    first = metrics[0] if metrics else None
-    if first:
-        result = result.sort_values(f"{first} mean", ascending=first.endswith("loss"), na_position="last")
-    return result.reset_index()
+        described = [statistics.describe(members[g][metric]) if g in members else statistics.describe([]) for g in result.index]
+        for name, field in (("mean", "mean"), ("std", "std"), ("sem", "sem"), ("ci95 low", "low"), ("ci95 high", "high")):
+            result[f"{metric} {name}"] = [getattr(d, field) for d in described]
+    primary = primary or (metrics[0] if metrics else None)
+    if primary is None:
+        return result.reset_index()
+    if primary not in metrics:
+        raise ValueError(f"the primary metric {primary} must be one of the metrics ({', '.join(metrics)})")
+    result = result.sort_values(f"{primary} mean", ascending=lower_is_better(primary), na_position="last", kind="stable")
+    ordered = [members.get(group, empty) for group in result.index]
+    return against_best(result.reset_index(), ordered, primary, correct_of)
 
 
-def format_number(metric: str, mean: float, std: float) -> str:
-    """mean, or "mean ± std", in the metric's unit (accuracies in %)."""
+def lower_is_better(metric: str) -> bool:
+    return metric.endswith(("loss", "/err", "_s"))
+
+
+def format_number(metric: str, mean: float, half_width: float) -> str:
+    """mean, or "mean ± half-width", in the metric's unit (accuracies in %)."""
     text = metric_names.number(metric, mean)
-    return text if text == "-" or pd.isna(std) else f"{text} ± {metric_names.number(metric, std)}"
+    return text if text == "-" or pd.isna(half_width) else f"{text} ± {metric_names.number(metric, half_width)}"
 
 
-def comparison_markdown(comparison: pd.DataFrame, group_by: list[str], metrics: list[str]) -> str:
-    """mean ± std over seeds, accuracies in %, best first (the comparison is already sorted)."""
+LEGEND = (
+    "mean ± 95% confidence half-width over seeds (Student's t; none with one seed), best first on {primary}; "
+    "Δ = difference from the best group (paired t over shared seeds, Welch's t otherwise, McNemar's exact test "
+    "for one job each), p Holm-corrected over the table; fewer than 3 seeds: too few to judge."
+)
+
+
+def comparison_markdown(comparison: pd.DataFrame, group_by: list[str], metrics: list[str], primary: str | None = None) -> str:
+    """mean ± 95% CI half-width, n, and each group's verdict against the best (already sorted best first)."""
     keys = group_by or ["all"]
+    primary = primary or (metrics[0] if metrics else None)
     shown = pd.DataFrame({key: comparison[key] for key in keys})
     for metric in metrics:
         label = f"{metric} %" if metric_names.is_accuracy(metric) else metric
-        shown[label] = [format_number(metric, m, s) for m, s in zip(comparison[f"{metric} mean"], comparison[f"{metric} std"])]
+        half = (comparison[f"{metric} ci95 high"] - comparison[f"{metric} ci95 low"]) / 2
+        shown[label] = [format_number(metric, m, h) for m, h in zip(comparison[f"{metric} mean"], half)]
     shown["n"] = comparison["n"]
     if comparison["not_completed"].any():
         shown["not completed"] = comparison["not_completed"]
+    if primary and "verdict" in comparison:
+        unit = " %" if metric_names.is_accuracy(primary) else ""
+        shown[f"Δ {primary}{unit}"] = ["" if pd.isna(d) else metric_names.number(primary, d, signed=True) for d in comparison["vs_best diff"]]
+        shown["verdict"] = comparison["verdict"]
     return markdown_table(shown)
 
 

@@ -102,7 +102,7 @@ def train_group(module: pl.LightningModule, group, plain: bool):
 
     Stops at `trainer.max_steps` inside the group: Lightning checks it only between its own steps."""
     optimizer = module.optimizers()
-    trainer = module.trainer
+    trainer, max_steps = module.trainer, module.trainer.max_steps
     losses, scores, labels = [], [], []
     for images, batch_labels in group:
         batch_scores = module.model(images)
@@ -111,6 +111,6 @@ def train_group(module: pl.LightningModule, group, plain: bool):
         losses.append(loss.detach())
         scores.append(batch_scores.detach())
         labels.append(batch_labels)
-        if trainer.global_step == trainer.max_steps:
+        if trainer.global_step == max_steps:
             break
     return losses, scores, labels

@@ -16,10 +16,7 @@ import torch
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ModelCheckpoint
-from lightning.pytorch.utilities.exceptions import (
-    MisconfigurationException,
-    SIGTERMException,
-)
+from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
 from lenet_lab.config.schema import validate
@@ -31,7 +28,7 @@ from lenet_lab.training.classifier import Classifier
 from lenet_lab.training.cuda_check import drop_nvml_check_without_driver
 from lenet_lab.training.divergence import Diverged, DivergenceGuard
 from lenet_lab.training.epoch_line import EpochLine
-from lenet_lab.training.hparams import write_hparams
+from lenet_lab.training.hparams import run_labels, write_hparams
 from lenet_lab.training.test_evaluation import TestEvaluation
 
 
@@ -168,6 +165,6 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
         raise
     metrics = {**fitted, **{name: float(value) for name, value in trainer.callback_metrics.items() if name in FINAL_METRICS}}
     if trainer.is_global_zero:  # with several devices, one process writes the job's results
-        write_hparams(trainer.logger.experiment, module.config, [name for name in FINAL_METRICS if name in metrics])
+        write_hparams(trainer.logger.experiment, module.config, [name for name in FINAL_METRICS if name in metrics], run_labels())
         write_metrics(job_dir, metrics)
     return metrics

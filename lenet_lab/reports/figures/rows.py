@@ -17,11 +17,7 @@ from omegaconf import OmegaConf
 
 from lenet_lab.errors import DataError
 from lenet_lab.job_folder import runtime_cwd, setting
-from lenet_lab.reports.figures.published import (
-    plot_published,
-    plot_row_curves,
-    plot_row_errors,
-)
+from lenet_lab.reports.figures.published import plot_published, plot_row_curves, plot_row_errors
 from lenet_lab.reports.figures.tensorboard import write_figure_events
 from lenet_lab.reports.figures.training_images import plot_training_images
 from lenet_lab.reports.jobs import Job

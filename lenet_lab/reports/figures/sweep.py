@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from lenet_lab.reports import statistics  # noqa: E402
+
 
 def group_labels(summary: pd.DataFrame, group_by: list[str]) -> pd.Series:
     if not group_by:
@@ -45,21 +47,24 @@ def plot_curves(summary: pd.DataFrame, curves: pd.DataFrame, labels: pd.Series, 
 
 
 def plot_bars(summary: pd.DataFrame, labels: pd.Series, column: str, ylabel: str, scale: float, path: Path) -> None:
-    """A bar per group: mean over its completed jobs, error bar one standard deviation."""
+    """A bar per group: mean over its completed jobs, error bar its 95% confidence interval over seeds
+    (Student's t; none for a group of one job)."""
     done = summary.status == "completed"
-    stats = (summary[done][column] * scale).groupby(labels[done], sort=False).agg(["mean", "std"]).sort_values("mean")
+    groups = (summary[done][column] * scale).groupby(labels[done], sort=False)
+    described = {group: statistics.describe(values) for group, values in groups}
+    stats = pd.DataFrame({"mean": {g: d.mean for g, d in described.items()}, "half": {g: d.half_width for g, d in described.items()}}).sort_values("mean")
     if stats.empty or stats["mean"].isna().all():
         return
     fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(stats) + 2), 4.5))
-    bars = ax.bar(range(len(stats)), stats["mean"], yerr=stats["std"].fillna(0), capsize=4, color="tab:blue", alpha=0.8)
+    bars = ax.bar(range(len(stats)), stats["mean"], yerr=stats["half"].fillna(0), capsize=4, color="tab:blue", alpha=0.8)
     # Values inside the bars, where the error bars can't cover them.
     labels = [f"{m:.2f}" if scale == 100 else f"{m:.0f}" for m in stats["mean"]]
     ax.bar_label(bars, labels=labels, label_type="center", color="white", fontsize=8, fontweight="bold")
     ax.set_xticks(range(len(stats)), stats.index, rotation=20, ha="right", fontsize=8)
     ax.set_ylabel(ylabel)
-    ax.set_title(f"{ylabel} by group (mean ± std of completed jobs)", fontsize=10)
+    ax.set_title(f"{ylabel} by group (mean and 95% CI over seeds)", fontsize=10)
     if scale == 100:  # accuracies live near the top: start where the differences show
-        low = stats["mean"].min() - 3 * stats["std"].fillna(0).max() - 1
+        low = stats["mean"].min() - 1.5 * stats["half"].fillna(0).max() - 1
         ax.set_ylim(max(0, low), 100)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()

@@ -1,0 +1,139 @@
+"""Compare two configurations: is the difference in test accuracy real, or seed noise?
+
+    python -m lenet_lab.compare JOB_A JOB_B
+    python -m lenet_lab.compare SWEEP:model=lenet,optimizer=adam SWEEP:model=mlp,optimizer=adam
+
+Each side is a job folder, or a folder of jobs (a sweep, or several) narrowed by `key=value`
+selectors after a colon: the jobs whose parameters (overrides, Hydra's choices, config values)
+match. Printed: each side's test accuracy with its 95% interval, the difference with its interval,
+the test used and why, its p-value, and the classes where the two differ most.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from lenet_lab import job_folder, startup  # noqa: F401  (startup: an entry point)
+from lenet_lab.config import overrides
+from lenet_lab.errors import UserError
+from lenet_lab.evaluation.job_evaluation import correct_per_image, read_report
+from lenet_lab.metrics import percent
+from lenet_lab.reports import statistics
+from lenet_lab.reports.significance import by_seed
+
+METRIC = "test/acc"
+CLASSES_SHOWN = 3
+
+
+@dataclass
+class Side:
+    label: str
+    jobs: pd.DataFrame  # job, path, seed, test/acc: the completed jobs of this side
+
+
+def matches(path: Path, selectors: dict) -> bool:
+    recorded = overrides.parameters(job_folder.recorded_overrides(path))
+    return all(str(recorded.get(key, job_folder.setting(path, key))) == str(value) for key, value in selectors.items())
+
+
+def select(spec: str) -> Side:
+    """`PATH` or `PATH:key=value,key=value` -> the completed jobs it names. UserError if none."""
+    path, _, selection = spec.partition(":")
+    if not Path(path).exists():
+        raise UserError(f"{path} does not exist")
+    selectors = {overrides.key(item): overrides.value(item) for item in selection.split(",") if item}
+    rows = []
+    for job in job_folder.find_job_dirs([path]):
+        metrics = job_folder.read_metrics(job) or {}
+        if metrics.get("status") != "completed" or metrics.get(METRIC) is None or not matches(job, selectors):
+            continue
+        seed = overrides.parameters(job_folder.recorded_overrides(job)).get("seed", job_folder.setting(job, "seed"))
+        rows.append({"job": job.name, "path": str(job), "seed": seed, METRIC: float(metrics[METRIC])})
+    if not rows:
+        raise UserError(f"no completed job with {METRIC} in {spec}")
+    return Side(spec, pd.DataFrame(rows))
+
+
+def side_line(side: Side) -> str:
+    jobs = side.jobs
+    if len(jobs) == 1:
+        correct = correct_per_image(jobs.path.iloc[0])
+        if correct is not None:
+            low, high = statistics.accuracy_interval(int(correct.sum()), len(correct))
+            return f"{side.label}: {percent(jobs[METRIC].iloc[0])} [{percent(low)}, {percent(high)}] (1 job; Wilson interval over {len(correct)} test images)"
+        return f"{side.label}: {percent(jobs[METRIC].iloc[0])} (1 job; no interval: one seed and no saved predictions)"
+    d = statistics.describe(jobs[METRIC])
+    return f"{side.label}: {percent(d.mean)} [{percent(d.low)}, {percent(d.high)}] ({d.n} seeds; Student's t)"
+
+
+def comparison_of(a: Side, b: Side) -> tuple[statistics.Comparison, str]:
+    """The test that fits the two sides, and why it was chosen."""
+    if len(a.jobs) == 1 and len(b.jobs) == 1:
+        right_a, right_b = correct_per_image(a.jobs.path.iloc[0]), correct_per_image(b.jobs.path.iloc[0])
+        if right_a is not None and right_b is not None and len(right_a) == len(right_b):
+            return statistics.mcnemar(right_a, right_b), "one job each, tested on the same images: McNemar's exact test on the images one gets right and the other wrong"
+    result = statistics.compare_seeds(by_seed(a.jobs, METRIC), by_seed(b.jobs, METRIC))
+    if result.test.startswith("paired"):
+        why = "the two sides share seeds: a paired t-test over them"
+    elif result.test:
+        why = "different seeds on the two sides: Welch's t-test"
+    else:
+        why = "too few jobs for a test (one seed on a side and no saved predictions)"
+    if result.test and min(result.n_a, result.n_b) < statistics.MIN_SEEDS:
+        why += f"; fewer than {statistics.MIN_SEEDS} seeds on a side: read the p-value with care"
+    return result, why
+
+
+def class_differences(a: Side, b: Side) -> pd.Series:
+    """Per-class recall, mean over each side's jobs, a - b, largest differences first."""
+
+    def recall(side: Side) -> pd.Series:
+        reports = []
+        for path in side.jobs.path:
+            try:
+                report = read_report(path)
+            except OSError:
+                continue
+            reports.append(report[report["class"].str.isdigit()].set_index("class")["recall"])
+        return pd.concat(reports, axis=1).mean(axis=1) if reports else pd.Series(dtype=float)
+
+    difference = (recall(a) - recall(b)).dropna()
+    return difference.reindex(difference.abs().sort_values(ascending=False).index)
+
+
+def report(a: Side, b: Side) -> str:
+    result, why = comparison_of(a, b)
+    lines = [side_line(a), side_line(b)]
+    interval = "" if result.low != result.low else f" [{100 * result.low:+.2f}, {100 * result.high:+.2f}]"
+    lines.append(f"difference (A - B): {100 * result.difference:+.2f} points{interval}")
+    lines.append(f"test: {result.test or 'none'} ({why})")
+    if result.test:
+        verdict = "a real difference" if result.p < statistics.ALPHA else "not distinguishable from noise"
+        lines.append(f"p = {statistics.format_p(result.p)}: {verdict} at the 5% level")
+    classes = class_differences(a, b).head(CLASSES_SHOWN)
+    if len(classes):
+        lines.append("classes that differ most (recall, A - B): " + ", ".join(f"{c}: {100 * v:+.2f}" for c, v in classes.items()))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lenet_lab.compare", description=__doc__.split("\n\n")[0])
+    parser.add_argument("a", help="a job folder, or a folder of jobs with selectors: PATH:model=lenet,optimizer=adam")
+    parser.add_argument("b", help="the same for the other side")
+    args = parser.parse_args(argv)
+    try:
+        a, b = select(args.a), select(args.b)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(report(Side("A " + a.label, a.jobs), Side("B " + b.label, b.jobs)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
