@@ -39,6 +39,14 @@ class EpochLine(pl.Callback):
     def on_train_end(self, trainer, pl_module):
         self._flush(trainer)
 
+    def on_exception(self, trainer, pl_module, exception):
+        # SIGTERM (a preempted SLURM job) is acted on once the running epoch ends: that epoch is
+        # finished and checkpointed, and the resumed job starts after it, so its line is printed now.
+        # An epoch cut short is not (the resumed job runs it again).
+        progress = trainer.fit_loop.epoch_progress.current
+        if progress.started == progress.completed:
+            self._flush(trainer)
+
     def _flush(self, trainer):
         if not self.pending:
             return
