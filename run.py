@@ -18,7 +18,7 @@ from hydra.errors import ConfigCompositionException, OverrideParseException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from lenet_lab import sweep_callback
+from lenet_lab import slurm_quiet, sweep_callback
 from lenet_lab.errors import UserError, one_line
 from lenet_lab.results import read_metrics, write_metrics
 from lenet_lab.train import train
@@ -60,6 +60,7 @@ def cli() -> None:
     # a mistyped key or an unknown option is one line and exit code 2, like every other bad input.
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
     sweep_callback.incomplete_sweeps.clear()
+    slurm_quiet.install()  # sweeps on SLURM without accounting: one line about it, states from scontrol
     try:
         main()
     except (ConfigCompositionException, OverrideParseException) as error:  # the command line or a config file
