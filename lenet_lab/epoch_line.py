@@ -40,9 +40,9 @@ class EpochLine(pl.Callback):
         self._flush(trainer)
 
     def on_exception(self, trainer, pl_module, exception):
-        # SIGTERM (a preempted SLURM job) is acted on once the running epoch ends: that epoch is
-        # finished and checkpointed, and the resumed job starts after it, so its line is printed now.
-        # An epoch cut short is not (the resumed job runs it again).
+        # Lightning acts on SIGTERM (a preempted SLURM job) at its next step, or at the end of the
+        # epoch: then that epoch is finished and checkpointed, the resumed job starts after it, and
+        # its line is printed now. An epoch cut short is not (the resumed job runs it again).
         progress = trainer.fit_loop.epoch_progress.current
         if progress.started == progress.completed:
             self._flush(trainer)
