@@ -19,6 +19,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from lenet_lab import startup, sweep_callbacks
+from lenet_lab.config import slurm_status
 from lenet_lab.errors import UserError, one_line
 from lenet_lab.job_folder import read_metrics, write_metrics
 from lenet_lab.training.train import train
@@ -64,6 +65,7 @@ def cli() -> None:
     # a mistyped key or an unknown option is one line and exit code 2, like every other bad input.
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
     sweep_callbacks.incomplete_sweeps.clear()
+    slurm_status.install()  # sweeps on SLURM without accounting: one line about it, states from scontrol
     try:
         main()
     except (ConfigCompositionException, OverrideParseException) as error:  # the command line or a config file

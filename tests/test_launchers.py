@@ -314,6 +314,8 @@ def test_optuna_search_in_which_no_trial_completes_ends_like_any_failed_sweep(tm
 def test_ci_installs_and_tests_as_the_readme_says():
     readme = (PROJECT / "README.md").read_text()
     setup = re.search(r"## Set up\n\n```bash\n(.*?)```", readme, re.S).group(1).strip().splitlines()
+    # ...after installing SLURM for tests/test_slurm.py as the README tells those who want to run them.
+    slurm = re.search(r"```bash\n(apt-get [^\n]*slurm-wlm munge[^\n]*)\n```", readme).group(1)
     ci = [line for line in (PROJECT / ".ci" / "run").read_text().splitlines() if line and not line.startswith(("#", "set ", "cd "))]
-    assert ci == setup
+    assert ci == [slurm, *setup]
     assert any("parallel" in line and "search" in line for line in setup)

@@ -40,6 +40,14 @@ class EpochLine(pl.Callback):
     def on_train_end(self, trainer, pl_module):
         self._flush(trainer)
 
+    def on_exception(self, trainer, pl_module, exception):
+        # Lightning acts on SIGTERM (a preempted SLURM job) at its next step, or at the end of the
+        # epoch: then that epoch is finished and checkpointed, the resumed job starts after it, and
+        # its line is printed now. An epoch cut short is not (the resumed job runs it again).
+        progress = trainer.fit_loop.epoch_progress.current
+        if progress.started == progress.completed:
+            self._flush(trainer)
+
     def _flush(self, trainer):
         if not self.pending:
             return
