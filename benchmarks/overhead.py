@@ -9,11 +9,19 @@ covers validation (5,000 images) and the test set (10,000), whose batches are re
 they are work rather than overhead, then the checkpoint, the job's evaluation files (confusion
 matrix, report, digit grids), metrics.json, the HParams summary and the TensorBoard flush. The one-off
 `import torch, lightning` of a new process is measured separately, in a fresh interpreter.
+
+    python benchmarks/overhead.py --startup 1 1000
+
+Sweep start-up: `python run.py -m seed=range(1,N+1)` from its launch to the end of its first job's
+first epoch (one training step, then validation and test), for each N. Every job's config is
+checked before the first one trains; jobs that differ only in their seed are built once.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -21,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import StepTimer, run_config
+from common import DATA, PROJECT, StepTimer, run_config
 
 from lenet_lab.training.train import train
 
@@ -32,11 +40,38 @@ def import_seconds() -> float:
     return time.perf_counter() - started
 
 
+def first_epoch_seconds(jobs: int, model: str) -> float:
+    """Seconds from launching a seed sweep of `jobs` jobs to its first job's first epoch line."""
+    with tempfile.TemporaryDirectory() as sweep:
+        command = [sys.executable, str(PROJECT / "run.py"), "-m", f"model={model}", f"seed=range(1,{jobs + 1})", "epochs=1", "++trainer.max_steps=1", f"hydra.sweep.dir={sweep}"]
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, env={**os.environ, "LENET_LAB_DATA": DATA})
+        try:
+            for line in process.stdout:
+                if "epoch 1/1" in line:
+                    return time.perf_counter() - started
+            raise RuntimeError(f"the sweep of {jobs} jobs ended before its first epoch (exit {process.wait()})")
+        finally:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def startup_table(sizes: list[int], model: str) -> None:
+    print(f"| jobs in the seed sweep ({model}) | launch -> first epoch (s) |")
+    print("|---:|---:|")
+    for jobs in sizes:
+        print(f"| {jobs:,} | {first_epoch_seconds(jobs, model):.1f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=5)
     parser.add_argument("--model", default="lenet")
+    parser.add_argument("--startup", type=int, nargs="+", metavar="N", help="instead: sweep start-up for seed sweeps of N jobs")
     args = parser.parse_args()
+    if args.startup:
+        startup_table(args.startup, args.model)
+        return
 
     rows = []
     with tempfile.TemporaryDirectory() as sweep:

@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from lenet_lab import job_folder
 from lenet_lab.config import overrides
+from lenet_lab.config.schema import check_seed
 from lenet_lab.errors import UserError, one_line
 from lenet_lab.reports.sweep_report import aggregate
 
@@ -42,6 +43,31 @@ def basic_sweep_jobs(config: DictConfig) -> list[list[str]]:
     return overrides.expand(arguments)
 
 
+# Keys whose value can't change whether a job's config composes and builds, checked on their own:
+# jobs that differ only in them are built once at the start of a sweep, not once each.
+CHECKED_ALONE = {"seed": check_seed}
+
+
+def distinct_builds(jobs: list[list[str]]) -> list[tuple[int, list[str]]]:
+    """(job number, overrides) of the jobs whose configs must be built to be checked: one per
+    configuration once CHECKED_ALONE keys are set aside (whose values are checked here, for all).
+    A 1,000-job seed sweep builds one model before its first job, not 1,000."""
+    seen, chosen = set(), []
+    for number, job in enumerate(jobs):
+        for line in job:
+            if (check := CHECKED_ALONE.get(overrides.key(line))) is not None:
+                try:
+                    check(overrides.value(line))
+                except UserError as error:
+                    print(f"error: job {number} ({' '.join(job)}): {error}", file=sys.stderr)
+                    sys.exit(2)
+        configuration = tuple(line for line in job if overrides.key(line) not in CHECKED_ALONE)
+        if configuration not in seen:
+            seen.add(configuration)
+            chosen.append((number, job))
+    return chosen
+
+
 class AggregateSweep(Callback):
     def __init__(self, plots: bool = True, validate_first: bool = True, metric: str | None = None):
         self.plots = plots
@@ -63,7 +89,7 @@ class AggregateSweep(Callback):
         except HydraException as error:  # e.g. hydra.sweeper.select matches no row
             print(f"error: {one_line(error)}", file=sys.stderr)
             sys.exit(2)
-        for number, job in enumerate(jobs):
+        for number, job in distinct_builds(jobs):
             try:
                 job_config = loader.load_sweep_config(config, job)
                 with read_write(job_config), open_dict(job_config):

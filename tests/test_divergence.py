@@ -36,3 +36,22 @@ def test_several_processes_stop_together_when_any_diverged():
     fake, decisions = trainer(step=51, world_size=2, others_diverged=True)
     guard.on_train_batch_end(fake, None, torch.tensor(float("nan")), None, 0)  # not a checking step: no sync
     assert decisions == []
+
+
+def test_grouped_steps_check_every_n_optimizer_steps(compose_config, tmp_path):
+    """The accelerator cadence forced on a CPU: a NaN inside a group of 100 steps stops the job
+    within 25 steps, not at the group's end (where global_step jumps by the group's size)."""
+    from lenet_lab.training.train import train
+
+    cfg = compose_config("optimizer=sgd", "optimizer.lr=1e8", "data.batch_size=1", "data.batches_per_step=100", "epochs=3")
+    metrics = train(cfg, tmp_path, extra_callbacks=[DivergenceGuard(every=25)])
+    assert metrics["status"] == "diverged"
+    step = int(metrics["error"].rsplit("step ", 1)[1])
+    assert step == 25, metrics["error"]  # lr 1e8 makes the loss NaN within a few steps; the first check is at 25
+    assert metrics["epochs"] == 0
+
+
+def test_the_guard_leaves_grouped_steps_to_their_own_check():
+    guard = DivergenceGuard(every=1)
+    fake, _ = trainer(step=7)
+    guard.on_train_batch_end(fake, SimpleNamespace(automatic_optimization=False), torch.tensor(float("nan")), None, 0)  # no raise

@@ -25,6 +25,10 @@ def require(ok: bool, key: str, value: Any, rule: str) -> None:
         raise UserError(f"{key}={value!r} {rule}")
 
 
+def check_seed(seed: Any) -> None:
+    require(isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**32, "seed", seed, "must be a whole number in [0, 2**32)")
+
+
 @dataclass
 class DataSchema:
     _target_: str = "lenet_lab.data.mnist.MNISTDataModule"
@@ -67,7 +71,7 @@ class RunSchema:
 
     def __post_init__(self):
         require(self.epochs >= 1, "epochs", self.epochs, "must be at least 1")
-        require(0 <= self.seed < 2**32, "seed", self.seed, "must be in [0, 2**32)")
+        check_seed(self.seed)
         require(self.threads in (None, "auto") or (type(self.threads) is int and self.threads >= 1), "threads", self.threads, "must be auto, null or a whole number at least 1")
         lr = self.optimizer.get("lr")
         require(isinstance(lr, (int, float)) and lr > 0, "optimizer.lr", lr, "must be a number above 0")

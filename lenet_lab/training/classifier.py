@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lenet_lab.training import grouped_steps
+from lenet_lab.training.divergence import DivergenceGuard
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]  # a `_partial_` optimizer: params -> optimizer
 SchedulerFactory = Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]
@@ -47,8 +48,10 @@ class Classifier(pl.LightningModule):
         # few tensor ops a step; `self.log` or a torchmetrics update every step costs several
         # times that, which at batch size 1 is as much as the training step itself.
         self.tallies: dict[str, tuple[torch.Tensor, int]] = {}
-        # Set in `setup`: whether grouped steps may skip Lightning's backward pass and optimizer step.
+        # Set in `setup`: whether grouped steps may skip Lightning's backward pass and optimizer step,
+        # and how many optimizer steps apart they check the loss.
         self.plain_steps = False
+        self.divergence_every = 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
@@ -61,6 +64,9 @@ class Classifier(pl.LightningModule):
             datamodule.training_group_size = group
         self.automatic_optimization = group == 1
         self.plain_steps = group > 1 and grouped_steps.lightning_adds_nothing(self, self.trainer)
+        # Grouped steps check the loss inside their group, as often as the divergence guard would.
+        guards = [cb for cb in self.trainer.callbacks if isinstance(cb, DivergenceGuard)]
+        self.divergence_every = guards[0].cadence(self.trainer, self.trainer.strategy.root_device.type) if guards else 0
 
     def _step(self, batch, split: str) -> torch.Tensor:
         images, labels = batch
@@ -101,7 +107,7 @@ class Classifier(pl.LightningModule):
     def training_step(self, batch, batch_idx):
         if self.automatic_optimization:
             return self._step(batch, "train")
-        losses, scores, labels = grouped_steps.train_group(self, batch, self.plain_steps)
+        losses, scores, labels = grouped_steps.train_group(self, batch, self.plain_steps, self.divergence_every)
         self._tally("train", losses, scores, labels)
         return losses[-1]  # what the divergence check reads
 

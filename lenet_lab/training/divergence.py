@@ -1,4 +1,10 @@
-"""Stop a job the moment its training loss stops being a number (e.g. SGD with lr 10)."""
+"""Stop a job soon after its training loss stops being a number (e.g. SGD with lr 10).
+
+The loss is checked every N optimizer steps, counted as optimizer steps whether Lightning drives
+each step or a group of them (lenet_lab.training.grouped_steps checks inside its groups). Reading
+the loss on the host waits for the device: free on a CPU, where N is 1, a stall on a GPU, where N
+is `accelerator_every` (a NaN stays NaN; at most N steps are lost).
+"""
 
 from __future__ import annotations
 
@@ -10,16 +16,28 @@ class Diverged(Exception):
     """The training loss became NaN or infinite."""
 
 
+def check_loss(loss: torch.Tensor, trainer: pl.Trainer) -> None:
+    """Raise Diverged if `loss` is not a finite number (one host sync)."""
+    if not torch.isfinite(loss).item():
+        raise Diverged(f"training loss became {loss.item()} at epoch {trainer.current_epoch + 1}, step {trainer.global_step}")
+
+
 class DivergenceGuard(pl.Callback):
-    def __init__(self, accelerator_every: int = 25):
-        # Reading the loss on the host waits for the device: free on the CPU, a stall on a GPU,
-        # so there it looks every few steps (a NaN stays NaN; at most that many steps are lost).
+    def __init__(self, every: int | None = None, accelerator_every: int = 25):
+        self.every = every  # None: 1 for one process on a CPU, else accelerator_every
         self.accelerator_every = accelerator_every
 
+    def cadence(self, trainer: pl.Trainer, device_type: str) -> int:
+        """How many optimizer steps apart the loss is checked."""
+        if self.every:
+            return self.every
+        return 1 if device_type == "cpu" and trainer.world_size == 1 else self.accelerator_every
+
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        if not getattr(pl_module, "automatic_optimization", True):  # grouped steps: checked inside the group
+            return
         loss = outputs["loss"] if isinstance(outputs, dict) else outputs
-        alone_on_cpu = loss.device.type == "cpu" and trainer.world_size == 1
-        if trainer.global_step % (1 if alone_on_cpu else self.accelerator_every):
+        if trainer.global_step % self.cadence(trainer, loss.device.type):
             return
         diverged = not torch.isfinite(loss).item()
         if trainer.world_size > 1:

@@ -24,6 +24,8 @@ from lightning.pytorch.core.optimizer import LightningOptimizer
 from lightning.pytorch.plugins.precision import Precision
 from lightning.pytorch.strategies import Strategy
 
+from lenet_lab.training.divergence import check_loss
+
 # Hooks that Lightning's own backward pass and optimizer step exist to call.
 AROUND_STEP_HOOKS = ("on_before_backward", "on_after_backward", "on_before_optimizer_step")
 # Manual optimization counts a step in these two methods of its loop, which it installs on the
@@ -97,10 +99,12 @@ def lightning_step(module: pl.LightningModule, optimizer: LightningOptimizer, lo
     optimizer.step()
 
 
-def train_group(module: pl.LightningModule, group, plain: bool):
+def train_group(module: pl.LightningModule, group, plain: bool, check_every: int = 0):
     """One optimizer step per batch of `group`; the (losses, scores, labels) of the batches run.
 
-    Stops at `trainer.max_steps` inside the group: Lightning checks it only between its own steps."""
+    Stops at `trainer.max_steps` inside the group: Lightning checks it only between its own steps.
+    Every `check_every` optimizer steps (0: never) the loss is checked, as the divergence guard
+    checks single steps: a group is thousands of steps at small batch sizes."""
     optimizer = module.optimizers()
     trainer, max_steps = module.trainer, module.trainer.max_steps
     losses, scores, labels = [], [], []
@@ -111,6 +115,8 @@ def train_group(module: pl.LightningModule, group, plain: bool):
         losses.append(loss.detach())
         scores.append(batch_scores.detach())
         labels.append(batch_labels)
+        if check_every and trainer.global_step % check_every == 0:
+            check_loss(loss, trainer)
         if trainer.global_step == max_steps:
             break
     return losses, scores, labels

@@ -39,10 +39,11 @@ def build_trainer(cfg: DictConfig, job_dir: Path, interactive: bool, label: str,
     checkpoint = job_dir / CHECKPOINT
     callbacks = [
         ModelCheckpoint(dirpath=checkpoint.parent, filename=checkpoint.stem, save_top_k=1, enable_version_counter=False),
-        DivergenceGuard(),
         TestEvaluation(job_dir, verbose=not label),  # evaluation/ files and TensorBoard images when the job is tested
         *extra_callbacks,
     ]
+    if not any(isinstance(cb, DivergenceGuard) for cb in extra_callbacks):  # a caller's own guard replaces it
+        callbacks.insert(1, DivergenceGuard())
     progress_bar = cfg.trainer.get("enable_progress_bar")
     progress_bar = interactive if progress_bar is None else progress_bar
     if not progress_bar:
