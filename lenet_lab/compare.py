@@ -114,7 +114,8 @@ def report(a: Side, b: Side) -> str:
     lines.append(f"test: {result.test or 'none'} ({why})")
     if result.test:
         verdict = "a real difference" if result.p < statistics.ALPHA else "not distinguishable from noise"
-        lines.append(f"p = {statistics.format_p(result.p)}: {verdict} at the 5% level")
+        shown = statistics.format_p(result.p)
+        lines.append(f"p {'< ' + shown[1:] if shown.startswith('<') else '= ' + shown}: {verdict} at the 5% level")
     classes = class_differences(a, b).head(CLASSES_SHOWN)
     if len(classes):
         lines.append("classes that differ most (recall, A - B): " + ", ".join(f"{c}: {100 * v:+.2f}" for c, v in classes.items()))

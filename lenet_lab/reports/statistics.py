@@ -139,7 +139,8 @@ def verdict(comparison: Comparison, p_adjusted: float) -> str:
         return TOO_FEW
     if math.isnan(p_adjusted):
         return TOO_FEW
-    return f"{'worse' if p_adjusted < ALPHA else 'not distinguishable'} (p={format_p(p_adjusted)})"
+    shown = format_p(p_adjusted)
+    return f"{'worse' if p_adjusted < ALPHA else 'not distinguishable'} (p{shown if shown.startswith('<') else '=' + shown})"
 
 
 def format_p(p: float) -> str:
