@@ -62,13 +62,21 @@ def main(cfg: DictConfig) -> float | None:
 def cli() -> None:
     # Let Hydra raise its config errors instead of printing them with advice about stack traces:
     # a mistyped key or an unknown option is one line and exit code 2, like every other bad input.
-    os.environ.setdefault("HYDRA_FULL_ERROR", "1")
+    # Forced, not defaulted: with HYDRA_FULL_ERROR=0 in the environment Hydra would print its own
+    # message and exit 1. The user's value is put back for whatever runs after.
+    users_value = os.environ.get("HYDRA_FULL_ERROR")
+    os.environ["HYDRA_FULL_ERROR"] = "1"
     sweep_callbacks.incomplete_sweeps.clear()
     try:
         main()
     except (ConfigCompositionException, OverrideParseException) as error:  # the command line or a config file
         print(f"error: {one_line(error)}", file=sys.stderr)
         sys.exit(2)
+    finally:
+        if users_value is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = users_value
     if sweep_callbacks.incomplete_sweeps:  # failed or interrupted jobs, listed at the sweep's end
         sys.exit(1)
 

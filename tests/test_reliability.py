@@ -1,6 +1,7 @@
 """Bad input fails at once with one line and exit code 2; divergence and interruption leave a status; resume."""
 
 import json
+import os
 import signal
 import sys
 
@@ -49,6 +50,17 @@ def test_bad_config_is_one_line_and_exit_code_2(monkeypatch, tmp_path, capsys, m
     assert not list(tmp_path.rglob("events.out.tfevents.*"))  # nothing trained
     for metrics in tmp_path.rglob("metrics.json"):  # a run folder, if any, says why
         assert json.loads(metrics.read_text())["status"] == "failed"
+
+
+@pytest.mark.parametrize("full_error", ["0", "1", None])
+def test_bad_config_is_one_line_whatever_hydra_full_error_says(monkeypatch, tmp_path, capsys, mnist_root, full_error):
+    if full_error is None:
+        monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
+    else:
+        monkeypatch.setenv("HYDRA_FULL_ERROR", full_error)
+    code, err = run_cli(monkeypatch, tmp_path, capsys, "optimizer.learning_rate=0.1", f"data.root={mnist_root}")
+    assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+    assert os.environ.get("HYDRA_FULL_ERROR") == full_error  # the user's setting is left as it was
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
