@@ -7,7 +7,11 @@
       metrics.json              final numbers and status; written once, atomically, at the end
       checkpoints/last.ckpt     the only checkpoint, overwritten every epoch (resume, evaluate, predict)
       evaluation/               test-set evaluation files (lenet_lab.evaluation.job_evaluation)
-      events.out.tfevents.*     the logger's curves (TensorBoard)
+      events.out.tfevents.*     the curves, when TensorBoard logs (logger=tensorboard, the default)
+      csv/version_N/metrics.csv the curves, when Lightning's CSVLogger logs (logger=csv); one version per attempt:
+                                a resumed job's earlier epochs stay in the earlier versions
+      checkpoints/best.ckpt     the best epoch by val/acc (callbacks=checkpoint_best)
+      profiler.txt              Lightning's simple profiler's report (debug=profiler)
 
 Everything else in the package asks this module for these names and files.
 """
@@ -26,9 +30,13 @@ METRICS_FILE = "metrics.json"
 CHECKPOINT = Path("checkpoints") / "last.ckpt"
 EVALUATION_DIR = "evaluation"
 HYDRA_DIR = ".hydra"
+BEST_CHECKPOINT = CHECKPOINT.parent / "best.ckpt"
 EVENT_FILES = "events.out.tfevents.*"
+CSV_LOG_DIR = "csv"  # the CSVLogger's name: its versions (csv/version_N/) sit under it
+CSV_METRICS = "metrics.csv"  # Lightning's name for the CSVLogger's file
+PROFILER_FILE = "profiler"  # Lightning's SimpleProfiler adds ".txt"
 # What every job folder holds; anything else (e.g. evaluation/ figures) is listed in a sweep's report.
-STANDARD_FILES = (HYDRA_DIR, CHECKPOINT.parent.name, METRICS_FILE, "hparams.yaml", "run.log")
+STANDARD_FILES = (HYDRA_DIR, CHECKPOINT.parent.name, CSV_LOG_DIR, METRICS_FILE, "hparams.yaml", "run.log")
 
 # Statuses in metrics.json.
 FINISHED = ("completed", "diverged")  # a rerun skips these; it resumes any other status
@@ -75,6 +83,12 @@ def evaluation_dir(job_dir: str | Path) -> Path:
 
 def event_files(job_dir: str | Path) -> list[Path]:
     return sorted(Path(job_dir).glob(EVENT_FILES))
+
+
+def csv_metric_files(job_dir: str | Path) -> list[Path]:
+    """The CSVLogger's files, oldest attempt first (version_2 before version_10)."""
+    files = Path(job_dir).glob(f"{CSV_LOG_DIR}/version_*/{CSV_METRICS}")
+    return sorted(files, key=lambda f: int(f.parent.name.removeprefix("version_")) if f.parent.name.removeprefix("version_").isdigit() else -1)
 
 
 def is_job_dir(path: Path) -> bool:

@@ -31,13 +31,13 @@ from lenet_lab.training.classifier import Classifier
 from lenet_lab.training.cuda_check import drop_nvml_check_without_driver
 from lenet_lab.training.divergence import Diverged, DivergenceGuard
 from lenet_lab.training.epoch_line import EpochLine
-from lenet_lab.training.hparams import write_hparams
+from lenet_lab.training import loggers as job_loggers
 from lenet_lab.training.test_evaluation import TestEvaluation
 
 
 def build_trainer(cfg: DictConfig, job_dir: Path, interactive: bool, label: str, extra_callbacks=()) -> pl.Trainer:
     drop_nvml_check_without_driver()  # without it, every Adam step on a CPU-only machine retries loading NVML
-    logger = instantiate(cfg.logger, save_dir=str(job_dir))
+    loggers = job_loggers.build_loggers(cfg, job_dir)
     # At most one checkpoint per job, the last one: a sweep of ResNets must not fill the disk.
     checkpoint = job_dir / CHECKPOINT
     callbacks = [
@@ -53,7 +53,7 @@ def build_trainer(cfg: DictConfig, job_dir: Path, interactive: bool, label: str,
     summary = cfg.trainer.get("enable_model_summary")
     return instantiate(
         cfg.trainer,
-        logger=logger,
+        logger=loggers or False,
         callbacks=callbacks,
         default_root_dir=str(job_dir),
         enable_progress_bar=progress_bar,
@@ -133,6 +133,16 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
     checkpoint = job_dir / CHECKPOINT
     resume_from = str(checkpoint) if checkpoint.is_file() else None
 
+    job_loggers.start(trainer.loggers, job_dir)
+
+    def finish(metrics: dict) -> None:
+        # With several devices, one process writes a completed job's results; any process records
+        # how it ended otherwise (the loggers only keep rank 0's).
+        if trainer.is_global_zero or metrics["status"] != "completed":
+            write_metrics(job_dir, metrics)
+        if trainer.is_global_zero:
+            job_loggers.publish(trainer.loggers, job_dir, module.config, metrics, [name for name in FINAL_METRICS if name in metrics])
+
     def outcome(status: str, **extra) -> dict:
         # A resumed job whose training was already done (it failed while testing) logs no new
         # training numbers: the earlier run's stand until replaced.
@@ -155,19 +165,17 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
         trainer.test(module, datamodule=datamodule, verbose=interactive)
     except Diverged as error:
         metrics = outcome("diverged", error=str(error), train_time_s=time.perf_counter() - started)
-        write_metrics(job_dir, metrics)
+        finish(metrics)
         print(f"{label + ': ' if label else ''}diverged: {error}", file=sys.stderr, flush=True)
         return metrics
     except (KeyboardInterrupt, SystemExit) as error:  # Lightning turns Ctrl-C and SIGTERM into SystemExit
-        write_metrics(job_dir, outcome("interrupted", error=type(error).__name__, train_time_s=time.perf_counter() - started))
+        finish(outcome("interrupted", error=type(error).__name__, train_time_s=time.perf_counter() - started))
         if isinstance(error, SIGTERMException):  # it carries no exit code: exit as a process killed by SIGTERM
             raise SystemExit(128 + signal.SIGTERM) from error
         raise
     except Exception as error:
-        write_metrics(job_dir, outcome("failed", error=f"{type(error).__name__}: {error}", train_time_s=time.perf_counter() - started))
+        finish(outcome("failed", error=f"{type(error).__name__}: {error}", train_time_s=time.perf_counter() - started))
         raise
     metrics = {**fitted, **{name: float(value) for name, value in trainer.callback_metrics.items() if name in FINAL_METRICS}}
-    if trainer.is_global_zero:  # with several devices, one process writes the job's results
-        write_hparams(trainer.logger.experiment, module.config, [name for name in FINAL_METRICS if name in metrics])
-        write_metrics(job_dir, metrics)
+    finish(metrics)
     return metrics
