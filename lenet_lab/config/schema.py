@@ -62,6 +62,7 @@ class RunSchema:
     epochs: int = 10
     seed: int = 1
     threads: Any = "auto"  # a number, null or "auto": lenet_lab/config/threads.py
+    tags: list[str] = field(default_factory=list)  # labels for the job: HParams, MLflow tags, results.csv
     # A job of a sweep file (sweeps/*.yaml): {name: the sweep, row: the table row it reproduces}.
     sweep: Optional[dict[str, Any]] = None
 
