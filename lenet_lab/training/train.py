@@ -15,7 +15,7 @@ import lightning.pytorch as pl
 import torch
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
-from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.utilities.exceptions import (
     MisconfigurationException,
     SIGTERMException,
@@ -31,6 +31,7 @@ from lenet_lab.training.classifier import Classifier
 from lenet_lab.training.cuda_check import drop_nvml_check_without_driver
 from lenet_lab.training.divergence import Diverged, DivergenceGuard
 from lenet_lab.training.epoch_line import EpochLine
+from lenet_lab.training import callback_group
 from lenet_lab.training import loggers as job_loggers
 from lenet_lab.training.test_evaluation import TestEvaluation
 
@@ -44,10 +45,12 @@ def build_trainer(cfg: DictConfig, job_dir: Path, interactive: bool, label: str,
         ModelCheckpoint(dirpath=checkpoint.parent, filename=checkpoint.stem, save_top_k=1, enable_version_counter=False),
         DivergenceGuard(),
         TestEvaluation(job_dir, verbose=not label),  # evaluation/ files and TensorBoard images when the job is tested
+        *callback_group.build_callbacks(cfg, job_dir),
         *extra_callbacks,
     ]
     progress_bar = cfg.trainer.get("enable_progress_bar")
     progress_bar = interactive if progress_bar is None else progress_bar
+    progress_bar = progress_bar or any(isinstance(c, ProgressBar) for c in callbacks)  # callbacks=rich asks for one
     if not progress_bar:
         callbacks.append(EpochLine(label))
     summary = cfg.trainer.get("enable_model_summary")
@@ -162,7 +165,9 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
         # weights_only: a checkpoint is data, never code to unpickle.
         trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
         fitted = outcome("completed", train_time_s=time.perf_counter() - started)
-        trainer.test(module, datamodule=datamodule, verbose=interactive)
+        tested = callback_group.test_checkpoint(cfg, job_dir)
+        trainer.test(module, datamodule=datamodule, verbose=interactive, ckpt_path=tested, weights_only=True)
+        fitted.update(callback_group.outcome(trainer, cfg, tested))
     except Diverged as error:
         metrics = outcome("diverged", error=str(error), train_time_s=time.perf_counter() - started)
         finish(metrics)
