@@ -11,7 +11,8 @@
       csv/version_N/metrics.csv the curves, when Lightning's CSVLogger logs (logger=csv); one version per attempt:
                                 a resumed job's earlier epochs stay in the earlier versions
       checkpoints/best.ckpt     the best epoch by val/acc (callbacks=checkpoint_best)
-      profiler.txt              Lightning's simple profiler's report (debug=profiler)
+      fit-profiler.txt,         Lightning's simple profiler's reports (debug=profiler)
+      test-profiler.txt
 
 Everything else in the package asks this module for these names and files.
 """
@@ -34,12 +35,13 @@ BEST_CHECKPOINT = CHECKPOINT.parent / "best.ckpt"
 EVENT_FILES = "events.out.tfevents.*"
 CSV_LOG_DIR = "csv"  # the CSVLogger's name: its versions (csv/version_N/) sit under it
 CSV_METRICS = "metrics.csv"  # Lightning's name for the CSVLogger's file
-PROFILER_FILE = "profiler"  # Lightning's SimpleProfiler adds ".txt"
+PROFILER_NAME = "profiler"  # Lightning's SimpleProfiler writes <stage>-profiler.txt
 # What every job folder holds; anything else (e.g. evaluation/ figures) is listed in a sweep's report.
 STANDARD_FILES = (HYDRA_DIR, CHECKPOINT.parent.name, CSV_LOG_DIR, METRICS_FILE, "hparams.yaml", "run.log")
 
 # Statuses in metrics.json.
 FINISHED = ("completed", "diverged")  # a rerun skips these; it resumes any other status
+FAST_DEV_RUN = "fast_dev_run"  # a check that the code runs (debug=fdr): no result, not a failure
 NOT_A_RESULT = ("failed", "interrupted", "running", "unknown")  # a sweep with such a job exits non-zero
 
 

@@ -42,7 +42,7 @@ class TestEvaluation(pl.Callback):
         outputs, labels, self.outputs, self.labels = self.outputs, self.labels, [], []
         # With several devices each process sees its share of the test set; the one that writes
         # the job's results evaluates its share (the report says how many digits it covers).
-        if not trainer.is_global_zero or not outputs:
+        if not trainer.is_global_zero or not outputs or trainer.fast_dev_run:  # one batch of debug=fdr is no evaluation
             return
         images, scores = (torch.cat(parts) for parts in zip(*outputs))
         labels = torch.cat(labels)

@@ -25,7 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 from lenet_lab.config.schema import validate
 from lenet_lab.config.threads import threads_per_job
 from lenet_lab.errors import UserError, one_line
-from lenet_lab.job_folder import CHECKPOINT, FINISHED, read_metrics, write_metrics
+from lenet_lab.job_folder import CHECKPOINT, FAST_DEV_RUN, FINISHED, PROFILER_NAME, read_metrics, write_metrics
 from lenet_lab.metrics import FINAL as FINAL_METRICS
 from lenet_lab.training.classifier import Classifier
 from lenet_lab.training.cuda_check import drop_nvml_check_without_driver
@@ -54,8 +54,12 @@ def build_trainer(cfg: DictConfig, job_dir: Path, interactive: bool, label: str,
     if not progress_bar:
         callbacks.append(EpochLine(label))
     summary = cfg.trainer.get("enable_model_summary")
+    profiler = cfg.trainer.get("profiler")
+    if isinstance(profiler, DictConfig) and "_target_" in profiler:  # debug=profiler: its report goes into the job folder
+        profiler = instantiate(profiler, dirpath=str(job_dir), filename=PROFILER_NAME)
     return instantiate(
         cfg.trainer,
+        profiler=profiler,
         logger=loggers or False,
         callbacks=callbacks,
         default_root_dir=str(job_dir),
@@ -165,6 +169,12 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
         # weights_only: a checkpoint is data, never code to unpickle.
         trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
         fitted = outcome("completed", train_time_s=time.perf_counter() - started)
+        if trainer.fast_dev_run:  # a check that the job runs: no numbers anyone could take for a result
+            trainer.test(module, datamodule=datamodule, verbose=False)
+            metrics = {"status": FAST_DEV_RUN, "note": "one batch of each split (debug=fdr): the code runs; no result"}
+            write_metrics(job_dir, metrics)
+            print(f"{label + ': ' if label else ''}fast_dev_run passed: one batch of each split went through fit and test", flush=True)
+            return metrics
         tested = callback_group.test_checkpoint(cfg, job_dir)
         trainer.test(module, datamodule=datamodule, verbose=interactive, ckpt_path=tested, weights_only=True)
         fitted.update(callback_group.outcome(trainer, cfg, tested))
