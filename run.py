@@ -19,6 +19,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from lenet_lab import startup, sweep_callbacks
+from lenet_lab.config.tree import print_config_tree
 from lenet_lab.errors import UserError, one_line
 from lenet_lab.job_folder import read_metrics, write_metrics
 from lenet_lab.training.train import train
@@ -37,8 +38,11 @@ def main(cfg: DictConfig) -> float | None:
     job_dir = hydra_cfg.runtime.output_dir
     single_run = hydra_cfg.mode == RunMode.RUN
     label = "" if single_run else f"{hydra_cfg.job.num}:{hydra_cfg.job.override_dirname}"
+    interactive = single_run and terminal()
     try:
-        metrics = train(cfg, job_dir, interactive=single_run and sys.stdout.isatty(), label=label)
+        if interactive:  # what is about to run, every default and override applied
+            print_config_tree(cfg)
+        metrics = train(cfg, job_dir, interactive=interactive, label=label)
     except UserError as error:
         write_metrics(job_dir, {"status": "failed", "error": str(error)})
         print(f"error: {label + ': ' if label else ''}{error}", file=sys.stderr, flush=True)
@@ -57,6 +61,11 @@ def main(cfg: DictConfig) -> float | None:
         return None
     # What a Hydra sweeper (e.g. Optuna) maximizes; None when nothing was held out (val_size=0).
     return metrics.get("val/acc")
+
+
+def terminal() -> bool:
+    """Whether someone watches: a progress bar and the config tree, instead of one line an epoch."""
+    return sys.stdout.isatty()
 
 
 def cli() -> None:

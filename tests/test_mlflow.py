@@ -24,6 +24,9 @@ def test_a_sweep_is_one_experiment_with_one_run_per_job_equal_to_results_csv(mon
     runs = client.search_runs([experiment.experiment_id])
     results = pd.read_csv(tmp_path / "sweep" / "results.csv").set_index("job")
     assert sorted(r.info.run_name for r in runs) == sorted(results.index)
+    assert (results["tags"] == "['smoke']").all()  # tags reach the results table...
+    for job in (tmp_path / "sweep").glob("[0-9]*"):  # ...and TensorBoard's HParams (its config beside the metrics)
+        assert any(b"['smoke']" in f.read_bytes() for f in job.glob("events.out.tfevents.*"))
     for mlflow_run in runs:
         row = results.loc[mlflow_run.info.run_name]
         assert mlflow_run.info.status == "FINISHED" and mlflow_run.data.tags["status"] == row.status == "completed"
