@@ -56,3 +56,18 @@ def test_several_loggers_at_once_each_get_the_curves(compose_config, tmp_path):
     (csv_file,) = csv_metric_files(tmp_path)
     assert {"train/loss", "val/acc", "test/acc"} <= tags(read_csv_scalars(csv_file)[0]) == {tag for f in event_files(tmp_path) for tag in tags(read_scalars(f)[0])}
     assert "optimizer.lr" in (csv_file.parent / "hparams.yaml").read_text()  # the config, as the CSV logger keeps hparams
+
+
+def test_mlflow_without_mlflow_is_one_line_before_anything_runs(monkeypatch, tmp_path, capsys, mnist_root):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "mlflow" else real(name, *a))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["run.py", "-m", "logger=[tensorboard,mlflow]", "optimizer=adam,sgd", f"data.root={mnist_root}", "hydra.sweep.dir=sweep"])
+    with pytest.raises(SystemExit) as exit_info:
+        run.cli()
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and len(err.strip().splitlines()) == 1
+    assert err.strip().endswith('logger=\'mlflow\' needs MLflow: pip install -e ".[mlflow]"'), err
+    assert not list(tmp_path.rglob("metrics.json"))

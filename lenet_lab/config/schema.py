@@ -9,6 +9,7 @@ keys are the keyword arguments of whatever `_target_` names (add new ones with `
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -79,6 +80,9 @@ class RunSchema:
         for name, node in callbacks.items():
             watches = str(node.get("monitor") or "")
             require(not watches.startswith("val/") or self.data.val_size > 0, f"callbacks.{name}.monitor", watches, "needs a validation set (data.val_size > 0)")
+        for name, node in (self.logger or {}).items():  # said before a sweep's first job, not by each job
+            if node and str(node.get("_target_", "")).endswith("MLFlowLogger"):
+                require(importlib.util.find_spec("mlflow") is not None, "logger", name, 'needs MLflow: pip install -e ".[mlflow]"')
         lr = self.optimizer.get("lr")
         require(isinstance(lr, (int, float)) and lr > 0, "optimizer.lr", lr, "must be a number above 0")
 
