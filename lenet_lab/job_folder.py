@@ -74,6 +74,17 @@ def checkpoint(job_dir: str | Path) -> Path:
     return Path(job_dir) / CHECKPOINT
 
 
+def tested_checkpoint(job_dir: str | Path) -> Path:
+    """The weights the job's test set saw: checkpoints/best.ckpt for a job run with test_on=best, else
+    last.ckpt. What evaluate and predict load, so that they score as metrics.json says."""
+    best = Path(job_dir) / BEST_CHECKPOINT
+    try:
+        tested_best = (read_metrics(job_dir) or {}).get("test_on") == "best"
+    except ValueError:  # an unreadable metrics.json
+        tested_best = False
+    return best if tested_best and best.is_file() else checkpoint(job_dir)
+
+
 def job_dir_of_checkpoint(path: Path) -> Path:
     """<job>/checkpoints/last.ckpt -> <job>; a checkpoint somewhere else is its own "job": outputs go next to it."""
     return path.parent.parent if path.parent.name == CHECKPOINT.parent.name else path.parent
