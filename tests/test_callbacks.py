@@ -17,7 +17,8 @@ FAST = ("model=mlp", "optimizer.lr=0.01", "threads=1")
 
 
 def test_early_stopping_stops_and_says_when(compose_config, tmp_path):
-    metrics = train(compose_config(*FAST, "epochs=20", "callbacks=early_stopping", "callbacks.early_stopping.patience=1"), tmp_path)
+    # With the best epoch tested too: testing from best.ckpt must not bring back early stopping's state of that epoch.
+    metrics = train(compose_config(*FAST, "epochs=20", "callbacks=[early_stopping,checkpoint_best]", "callbacks.early_stopping.patience=1", "test_on=best"), tmp_path)
     assert metrics["status"] == "completed"
     assert metrics["stopped_epoch"] is not None and metrics["epochs"] == metrics["stopped_epoch"] < 20
     assert read_metrics(tmp_path)["stopped_epoch"] == metrics["stopped_epoch"]

@@ -176,8 +176,9 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
             print(f"{label + ': ' if label else ''}fast_dev_run passed: one batch of each split went through fit and test", flush=True)
             return metrics
         tested = callback_group.test_checkpoint(cfg, job_dir)
-        trainer.test(module, datamodule=datamodule, verbose=interactive, ckpt_path=tested, weights_only=True)
+        # Read now: testing from a checkpoint restores the callbacks' state of that epoch (early stopping's too).
         fitted.update(callback_group.outcome(trainer, cfg, tested))
+        trainer.test(module, datamodule=datamodule, verbose=interactive, ckpt_path=tested, weights_only=True)
     except Diverged as error:
         metrics = outcome("diverged", error=str(error), train_time_s=time.perf_counter() - started)
         finish(metrics)
