@@ -2,7 +2,6 @@
 
 import json
 import os
-import signal
 import sys
 
 import pytest
@@ -11,9 +10,9 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 import run
 from lenet_lab.errors import DataError
-from lenet_lab.training.classifier import Classifier
 from lenet_lab.training.train import train
 from tests.conftest import make_mnist_root
+from tests.interruption import train_interrupted_in_epoch_3
 
 
 def run_cli(monkeypatch, tmp_path, capsys, *args):
@@ -148,25 +147,11 @@ def test_nan_loss_stops_the_job_as_diverged_keeping_its_curves(compose_config, t
 
 def test_interrupted_job_resumes_to_the_same_epochs(compose_config, tmp_path, monkeypatch):
     cfg = job_config(compose_config, "epochs=4")
-    original_step = Classifier.training_step
-
-    def interrupt_in_epoch_3(self, batch, batch_idx):
-        if self.current_epoch == 2 and batch_idx == 0:
-            raise KeyboardInterrupt  # what Ctrl-C does; SIGTERM takes the same path in Lightning
-        return original_step(self, batch, batch_idx)
-
-    monkeypatch.setattr(Classifier, "training_step", interrupt_in_epoch_3)
-    sigint = signal.getsignal(signal.SIGINT)
-    try:
-        with pytest.raises(SystemExit):
-            train(cfg, tmp_path)
-    finally:
-        signal.signal(signal.SIGINT, sigint)  # Lightning ignores further Ctrl-C while it shuts down
+    train_interrupted_in_epoch_3(cfg, tmp_path, monkeypatch)
     interrupted = json.loads((tmp_path / "metrics.json").read_text())
     assert interrupted["status"] == "interrupted" and interrupted["epochs"] == 2
     assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
 
-    monkeypatch.setattr(Classifier, "training_step", original_step)
     resumed = train(cfg, tmp_path)
     assert resumed["status"] == "completed" and resumed["epochs"] == 4
     steps = val_acc_epochs(tmp_path)

@@ -1,14 +1,13 @@
 """A job interrupted and resumed keeps one history in every log: the CSV logger's versions, one MLflow run."""
 
 import importlib.util
-import signal
 
 import pytest
 
 from lenet_lab.job_folder import BEST_CHECKPOINT, csv_metric_files, read_metrics
 from lenet_lab.reports.events import read_curves
-from lenet_lab.training.classifier import Classifier
 from lenet_lab.training.train import train
+from tests.interruption import train_interrupted_in_epoch_3
 
 HAS_MLFLOW = importlib.util.find_spec("mlflow") is not None
 
@@ -19,22 +18,8 @@ def test_interrupted_job_resumes_into_the_same_logs(compose_config, tmp_path, mo
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     store_override = [f"logger.mlflow.tracking_uri={store}"] if "mlflow" in loggers else []
     cfg = compose_config("model=mlp", "threads=1", "epochs=4", f"logger={loggers}", *store_override, "callbacks=[checkpoint_best]")
-    original_step = Classifier.training_step
-
-    def interrupt_in_epoch_3(self, batch, batch_idx):
-        if self.current_epoch == 2 and batch_idx == 0:
-            raise KeyboardInterrupt
-        return original_step(self, batch, batch_idx)
-
-    monkeypatch.setattr(Classifier, "training_step", interrupt_in_epoch_3)
-    sigint = signal.getsignal(signal.SIGINT)
-    try:
-        with pytest.raises(SystemExit):
-            train(cfg, job)
-    finally:
-        signal.signal(signal.SIGINT, sigint)
+    train_interrupted_in_epoch_3(cfg, job, monkeypatch)
     assert read_metrics(job)["status"] == "interrupted"
-    monkeypatch.setattr(Classifier, "training_step", original_step)
     assert train(cfg, job)["status"] == "completed"
 
     assert len(csv_metric_files(job)) == 2  # one version per attempt; the first one's epochs kept
