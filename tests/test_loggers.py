@@ -26,7 +26,7 @@ def two_sweeps(tmp_path_factory, mnist_root):
     with pytest.MonkeyPatch.context() as monkeypatch:
         capsys = type("NoCapture", (), {"readouterr": staticmethod(lambda: None)})
         tmp = tmp_path_factory.mktemp("loggers")
-        return {logger: sweep(monkeypatch, tmp, capsys, mnist_root, logger, f"logger={logger}") for logger in ("tensorboard", "csv")}
+        return {logger: sweep(monkeypatch, tmp, capsys, mnist_root, logger, f"logger={logger}", "tags=[smoke]") for logger in ("tensorboard", "csv")}
 
 
 def test_csv_only_sweep_aggregates_into_the_same_tables_as_tensorboard(two_sweeps):
@@ -43,6 +43,15 @@ def test_csv_only_sweep_aggregates_into_the_same_tables_as_tensorboard(two_sweep
     keep = [c for c in comparison["csv"].columns if not c.startswith("train_time_s")]
     pd.testing.assert_frame_equal(comparison["csv"][keep], comparison["tensorboard"][keep])
     assert (csv / "curves.png").is_file()
+
+
+def test_tags_reach_the_results_table_and_every_logger_that_keeps_the_config(two_sweeps):
+    for folder in two_sweeps.values():
+        assert (pd.read_csv(folder / "results.csv")["tags"] == "['smoke']").all()
+    for job in two_sweeps["tensorboard"].glob("[0-9]*"):  # TensorBoard's HParams: the config beside the metrics
+        assert any(b"['smoke']" in f.read_bytes() for f in event_files(job))
+    for job in two_sweeps["csv"].glob("[0-9]*"):  # the CSV logger's hparams.yaml
+        assert "smoke" in (csv_metric_files(job)[0].parent / "hparams.yaml").read_text()
 
 
 def test_several_loggers_at_once_each_get_the_curves(compose_config, tmp_path):
