@@ -20,6 +20,7 @@ from omegaconf import DictConfig
 
 from lenet_lab import startup, sweep_callbacks
 from lenet_lab.config import slurm_status
+from lenet_lab.config.tree import print_config_tree
 from lenet_lab.errors import UserError, one_line
 from lenet_lab.job_folder import read_metrics, write_metrics
 from lenet_lab.training.train import train
@@ -38,8 +39,11 @@ def main(cfg: DictConfig) -> float | None:
     job_dir = hydra_cfg.runtime.output_dir
     single_run = hydra_cfg.mode == RunMode.RUN
     label = "" if single_run else f"{hydra_cfg.job.num}:{hydra_cfg.job.override_dirname}"
+    interactive = single_run and terminal()
     try:
-        metrics = train(cfg, job_dir, interactive=single_run and sys.stdout.isatty(), label=label)
+        if interactive:  # what is about to run, every default and override applied
+            print_config_tree(cfg)
+        metrics = train(cfg, job_dir, interactive=interactive, label=label)
     except UserError as error:
         write_metrics(job_dir, {"status": "failed", "error": str(error)})
         print(f"error: {label + ': ' if label else ''}{error}", file=sys.stderr, flush=True)
@@ -60,10 +64,18 @@ def main(cfg: DictConfig) -> float | None:
     return metrics.get("val/acc")
 
 
+def terminal() -> bool:
+    """Whether someone watches: a progress bar and the config tree, instead of one line an epoch."""
+    return sys.stdout.isatty()
+
+
 def cli() -> None:
     # Let Hydra raise its config errors instead of printing them with advice about stack traces:
     # a mistyped key or an unknown option is one line and exit code 2, like every other bad input.
-    os.environ.setdefault("HYDRA_FULL_ERROR", "1")
+    # Forced, not defaulted: with HYDRA_FULL_ERROR=0 in the environment Hydra would print its own
+    # message and exit 1. The user's value is put back for whatever runs after.
+    users_value = os.environ.get("HYDRA_FULL_ERROR")
+    os.environ["HYDRA_FULL_ERROR"] = "1"
     sweep_callbacks.incomplete_sweeps.clear()
     slurm_status.install()  # sweeps on SLURM without accounting: one line about it, states from scontrol
     try:
@@ -71,6 +83,11 @@ def cli() -> None:
     except (ConfigCompositionException, OverrideParseException) as error:  # the command line or a config file
         print(f"error: {one_line(error)}", file=sys.stderr)
         sys.exit(2)
+    finally:
+        if users_value is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = users_value
     if sweep_callbacks.incomplete_sweeps:  # failed or interrupted jobs, listed at the sweep's end
         sys.exit(1)
 

@@ -7,7 +7,12 @@
       metrics.json              final numbers and status; written once, atomically, at the end
       checkpoints/last.ckpt     the only checkpoint, overwritten every epoch (resume, evaluate, predict)
       evaluation/               test-set evaluation files (lenet_lab.evaluation.job_evaluation)
-      events.out.tfevents.*     the logger's curves (TensorBoard)
+      events.out.tfevents.*     the curves, when TensorBoard logs (logger=tensorboard, the default)
+      csv/version_N/metrics.csv the curves, when Lightning's CSVLogger logs (logger=csv); one version per attempt:
+                                a resumed job's earlier epochs stay in the earlier versions
+      checkpoints/best.ckpt     the best epoch by val/acc (callbacks=checkpoint_best)
+      fit-profiler.txt,         Lightning's simple profiler's reports (debug=profiler)
+      test-profiler.txt
 
 Everything else in the package asks this module for these names and files.
 """
@@ -27,12 +32,17 @@ CHECKPOINT = Path("checkpoints") / "last.ckpt"
 EVALUATION_DIR = "evaluation"
 PREDICTIONS_FILE = "predictions.npz"  # in evaluation/: each test image's label, predicted class, confidence
 HYDRA_DIR = ".hydra"
+BEST_CHECKPOINT = CHECKPOINT.parent / "best.ckpt"
 EVENT_FILES = "events.out.tfevents.*"
+CSV_LOG_DIR = "csv"  # the CSVLogger's name: its versions (csv/version_N/) sit under it
+CSV_METRICS = "metrics.csv"  # Lightning's name for the CSVLogger's file
+PROFILER_NAME = "profiler"  # Lightning's SimpleProfiler writes <stage>-profiler.txt
 # What every job folder holds; anything else (e.g. evaluation/ figures) is listed in a sweep's report.
-STANDARD_FILES = (HYDRA_DIR, CHECKPOINT.parent.name, METRICS_FILE, "hparams.yaml", "run.log")
+STANDARD_FILES = (HYDRA_DIR, CHECKPOINT.parent.name, CSV_LOG_DIR, METRICS_FILE, "hparams.yaml", "run.log")
 
 # Statuses in metrics.json.
 FINISHED = ("completed", "diverged")  # a rerun skips these; it resumes any other status
+FAST_DEV_RUN = "fast_dev_run"  # a check that the code runs (debug=fdr): no result, not a failure
 NOT_A_RESULT = ("failed", "interrupted", "running", "unknown")  # a sweep with such a job exits non-zero
 
 
@@ -65,6 +75,17 @@ def checkpoint(job_dir: str | Path) -> Path:
     return Path(job_dir) / CHECKPOINT
 
 
+def tested_checkpoint(job_dir: str | Path) -> Path:
+    """The weights the job's test set saw: checkpoints/best.ckpt for a job run with test_on=best, else
+    last.ckpt. What evaluate and predict load, so that they score as metrics.json says."""
+    best = Path(job_dir) / BEST_CHECKPOINT
+    try:
+        tested_best = (read_metrics(job_dir) or {}).get("test_on") == "best"
+    except ValueError:  # an unreadable metrics.json
+        tested_best = False
+    return best if tested_best and best.is_file() else checkpoint(job_dir)
+
+
 def job_dir_of_checkpoint(path: Path) -> Path:
     """<job>/checkpoints/last.ckpt -> <job>; a checkpoint somewhere else is its own "job": outputs go next to it."""
     return path.parent.parent if path.parent.name == CHECKPOINT.parent.name else path.parent
@@ -80,6 +101,12 @@ def predictions_file(job_dir: str | Path) -> Path:
 
 def event_files(job_dir: str | Path) -> list[Path]:
     return sorted(Path(job_dir).glob(EVENT_FILES))
+
+
+def csv_metric_files(job_dir: str | Path) -> list[Path]:
+    """The CSVLogger's files, oldest attempt first (version_2 before version_10)."""
+    files = Path(job_dir).glob(f"{CSV_LOG_DIR}/version_*/{CSV_METRICS}")
+    return sorted(files, key=lambda f: int(f.parent.name.removeprefix("version_")) if f.parent.name.removeprefix("version_").isdigit() else -1)
 
 
 def is_job_dir(path: Path) -> bool:

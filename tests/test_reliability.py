@@ -1,7 +1,7 @@
 """Bad input fails at once with one line and exit code 2; divergence and interruption leave a status; resume."""
 
 import json
-import signal
+import os
 import sys
 
 import pytest
@@ -10,9 +10,9 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 import run
 from lenet_lab.errors import DataError
-from lenet_lab.training.classifier import Classifier
 from lenet_lab.training.train import train
 from tests.conftest import make_mnist_root
+from tests.interruption import train_interrupted_in_epoch_3
 
 
 def run_cli(monkeypatch, tmp_path, capsys, *args):
@@ -49,6 +49,17 @@ def test_bad_config_is_one_line_and_exit_code_2(monkeypatch, tmp_path, capsys, m
     assert not list(tmp_path.rglob("events.out.tfevents.*"))  # nothing trained
     for metrics in tmp_path.rglob("metrics.json"):  # a run folder, if any, says why
         assert json.loads(metrics.read_text())["status"] == "failed"
+
+
+@pytest.mark.parametrize("full_error", ["0", "1", None])
+def test_bad_config_is_one_line_whatever_hydra_full_error_says(monkeypatch, tmp_path, capsys, mnist_root, full_error):
+    if full_error is None:
+        monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
+    else:
+        monkeypatch.setenv("HYDRA_FULL_ERROR", full_error)
+    code, err = run_cli(monkeypatch, tmp_path, capsys, "optimizer.learning_rate=0.1", f"data.root={mnist_root}")
+    assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+    assert os.environ.get("HYDRA_FULL_ERROR") == full_error  # the user's setting is left as it was
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
@@ -136,25 +147,11 @@ def test_nan_loss_stops_the_job_as_diverged_keeping_its_curves(compose_config, t
 
 def test_interrupted_job_resumes_to_the_same_epochs(compose_config, tmp_path, monkeypatch):
     cfg = job_config(compose_config, "epochs=4")
-    original_step = Classifier.training_step
-
-    def interrupt_in_epoch_3(self, batch, batch_idx):
-        if self.current_epoch == 2 and batch_idx == 0:
-            raise KeyboardInterrupt  # what Ctrl-C does; SIGTERM takes the same path in Lightning
-        return original_step(self, batch, batch_idx)
-
-    monkeypatch.setattr(Classifier, "training_step", interrupt_in_epoch_3)
-    sigint = signal.getsignal(signal.SIGINT)
-    try:
-        with pytest.raises(SystemExit):
-            train(cfg, tmp_path)
-    finally:
-        signal.signal(signal.SIGINT, sigint)  # Lightning ignores further Ctrl-C while it shuts down
+    train_interrupted_in_epoch_3(cfg, tmp_path, monkeypatch)
     interrupted = json.loads((tmp_path / "metrics.json").read_text())
     assert interrupted["status"] == "interrupted" and interrupted["epochs"] == 2
     assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
 
-    monkeypatch.setattr(Classifier, "training_step", original_step)
     resumed = train(cfg, tmp_path)
     assert resumed["status"] == "completed" and resumed["epochs"] == 4
     steps = val_acc_epochs(tmp_path)

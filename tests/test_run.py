@@ -52,7 +52,7 @@ def test_multirun_sweep_leaves_one_job_dir_per_combination(mnist_root, tmp_path)
     assert combos == {(61_706, True), (61_706, False), (11_175_370, True), (11_175_370, False)}
     # TensorBoard's HParams tab names each job's choices, read back through TensorBoard's own reader.
     named = {(hparams["model"].string_value, hparams["optimizer"].string_value, hparams["lr_scheduler"].string_value) for hparams in map(hparams_of, jobs)}
-    assert named == {("lenet", "adam", "none"), ("lenet", "sgd", "none"), ("resnet18", "adam", "none"), ("resnet18", "sgd", "none")}
+    assert named == {("lenet", "adam", "cosine"), ("lenet", "sgd", "cosine"), ("resnet18", "adam", "cosine"), ("resnet18", "sgd", "cosine")}
     # A sweep prints one line per epoch per job, not a progress bar.
     epoch_lines = [line for line in result.stdout.splitlines() if "epoch 1/1" in line]
     assert len(epoch_lines) == 4, result.stdout

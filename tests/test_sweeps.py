@@ -57,6 +57,8 @@ def test_every_row_composes_with_its_own_settings(name, mnist_root):
             row = job[0].split("=", 1)[1]
             assert cfg.sweep.name == name and cfg.sweep.row == row
             assert cfg.epochs == 2  # the command line wins over the row and the sweep file
+            if not any(o.startswith("lr_scheduler=") for o in job):  # as published: no schedule, whatever the default run uses
+                assert not cfg.lr_scheduler, f"{name}/{row} would train with the default run's schedule"
 
 
 def test_rows_differ_as_published(compose_config):

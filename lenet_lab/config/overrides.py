@@ -17,7 +17,8 @@ from hydra.errors import HydraException
 # Overrides that say where or how a job ran, not what it was: never columns of a comparison, never
 # in a job folder's name. conf/config.yaml's hydra.job.config.override_dirname.exclude_keys lists
 # the same keys (a test reads both); "hydra." covers every Hydra setting (hydra.sweep.dir, ...).
-NOT_PARAMETERS = ("data.root", "data.download", "data.on_device", "threads", "trainer.accelerator", "trainer.devices", "hydra.")
+# Where a job logs (`logger=csv`, `logger.mlflow.tracking_uri=...`) is not what it ran either.
+NOT_PARAMETERS = ("data.root", "data.download", "data.on_device", "threads", "trainer.accelerator", "trainer.devices", "logger", "hydra.")
 
 
 @lru_cache(maxsize=1)

@@ -9,6 +9,7 @@ keys are the keyword arguments of whatever `_target_` names (add new ones with `
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -66,6 +67,9 @@ class RunSchema:
     epochs: int = 10
     seed: int = 1
     threads: Any = "auto"  # a number, null or "auto": lenet_lab/config/threads.py
+    callbacks: Optional[dict[str, Any]] = None  # conf/callbacks/: name -> a Lightning callback
+    test_on: str = "last"  # the weights the test set sees: last (as training left them) or best (callbacks=checkpoint_best)
+    tags: list[str] = field(default_factory=list)  # labels for the job: HParams, MLflow tags, results.csv
     # A job of a sweep file (sweeps/*.yaml): {name: the sweep, row: the table row it reproduces}.
     sweep: Optional[dict[str, Any]] = None
 
@@ -73,6 +77,16 @@ class RunSchema:
         require(self.epochs >= 1, "epochs", self.epochs, "must be at least 1")
         check_seed(self.seed)
         require(self.threads in (None, "auto") or (type(self.threads) is int and self.threads >= 1), "threads", self.threads, "must be auto, null or a whole number at least 1")
+        require(self.test_on in ("last", "best"), "test_on", self.test_on, "must be last or best")
+        callbacks = {name: node for name, node in (self.callbacks or {}).items() if node}
+        best = [name for name, node in callbacks.items() if str(node.get("_target_", "")).endswith("ModelCheckpoint")]
+        require(self.test_on == "last" or bool(best), "test_on", self.test_on, "needs a best checkpoint: add callbacks=checkpoint_best")
+        for name, node in callbacks.items():
+            watches = str(node.get("monitor") or "")
+            require(not watches.startswith("val/") or self.data.val_size > 0, f"callbacks.{name}.monitor", watches, "needs a validation set (data.val_size > 0)")
+        for name, node in (self.logger or {}).items():  # said before a sweep's first job, not by each job
+            if node and str(node.get("_target_", "")).endswith("MLFlowLogger"):
+                require(importlib.util.find_spec("mlflow") is not None, "logger", name, 'needs MLflow: pip install -e ".[mlflow]"')
         lr = self.optimizer.get("lr")
         require(isinstance(lr, (int, float)) and lr > 0, "optimizer.lr", lr, "must be a number above 0")
 

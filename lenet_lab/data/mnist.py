@@ -100,6 +100,9 @@ class MNISTDataModule(pl.LightningDataModule):
         images, labels = self.splits[split]
         trainer = self.trainer
         rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+        # overfit_batches (debug=overfit): the same first batches every epoch. Lightning would swap a
+        # DataLoader's sampler for a sequential one; these batches are cut here, so the order is kept here.
+        shuffle = shuffle and not (trainer is not None and trainer.overfit_batches)
         sampler = EpochPermutation(len(labels), shuffle, self.shuffle_seed, rank, world, pad=shuffle)
         return TensorBatches(images, labels, batch_size, sampler, batches_per_step)
 

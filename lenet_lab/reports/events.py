@@ -1,4 +1,5 @@
-"""TensorBoard event files -> scalar rows and a job's curves, with tensorboard's own record reader.
+"""A job's logs -> its curves: TensorBoard event files (read with tensorboard's own record reader),
+or, for a job logged by the CSV logger only, its metrics.csv files (reports/csv_log.py).
 
 Every record is read (no sampling, unlike EventAccumulator's defaults), and a file cut short by
 a killed job or overwritten with garbage is reported instead of raising: its complete records
@@ -15,6 +16,7 @@ from tensorboard.compat.tensorflow_stub import errors, pywrap_tensorflow
 from tensorboard.util import tensor_util
 
 from lenet_lab import job_folder
+from lenet_lab.reports.csv_log import read_csv_scalars
 
 
 def scalar_value(value) -> float | None:
@@ -47,13 +49,18 @@ def read_scalars(path: str | Path) -> tuple[list[tuple[str, int, float, float]],
 
 
 def read_curves(path: Path) -> tuple[pd.DataFrame, list[str]]:
-    """A job's logged scalars as (tag, step, epoch, value, wall_time) rows, and the problems of its event files."""
+    """A job's logged scalars as (tag, step, epoch, value, wall_time) rows, and the problems of its log files.
+
+    TensorBoard's events when the job has them, else the CSV logger's files: both hold the same
+    numbers (the same float32 values), so a job logged by both is read once.
+    """
     rows, problems = [], []
-    for event_file in job_folder.event_files(path):
-        file_rows, problem = read_scalars(event_file)
+    event_files = job_folder.event_files(path)
+    for log_file in event_files or job_folder.csv_metric_files(path):
+        file_rows, problem = (read_scalars if event_files else read_csv_scalars)(log_file)
         rows += file_rows
         if problem:
-            problems.append(f"truncated or corrupt event file {problem}")
+            problems.append(f"truncated or corrupt {'event' if event_files else 'CSV log'} file {problem}")
     curves = pd.DataFrame(rows, columns=["tag", "step", "value", "wall_time"])
     # A resumed job logs some steps again: the latest write wins.
     curves = curves.sort_values("wall_time", kind="stable").drop_duplicates(["tag", "step"], keep="last")

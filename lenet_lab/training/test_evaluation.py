@@ -13,6 +13,7 @@ import lightning.pytorch as pl
 import torch
 
 from lenet_lab.evaluation.job_evaluation import evaluate_predictions
+from lenet_lab.training.loggers import tensorboard_writer
 
 
 class TestEvaluation(pl.Callback):
@@ -41,13 +42,12 @@ class TestEvaluation(pl.Callback):
         outputs, labels, self.outputs, self.labels = self.outputs, self.labels, [], []
         # With several devices each process sees its share of the test set; the one that writes
         # the job's results evaluates its share (the report says how many digits it covers).
-        if not trainer.is_global_zero or not outputs:
+        if not trainer.is_global_zero or not outputs or trainer.fast_dev_run:  # one batch of debug=fdr is no evaluation
             return
         images, scores = (torch.cat(parts) for parts in zip(*outputs))
         labels = torch.cat(labels)
-        writer = getattr(trainer.logger, "experiment", None) if trainer.logger else None
         try:
-            result = evaluate_predictions(self.job_dir, images, labels, scores, writer if hasattr(writer, "add_image") else None, trainer.global_step)
+            result = evaluate_predictions(self.job_dir, images, labels, scores, tensorboard_writer(trainer.loggers), trainer.global_step)
         except Exception as error:  # a figure that fails must not turn a trained, tested job into a failed one
             print(f"warning: evaluation of {self.job_dir} failed: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
             return

@@ -15,43 +15,50 @@ import lightning.pytorch as pl
 import torch
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
-from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
 from lenet_lab.config.schema import validate
 from lenet_lab.config.threads import threads_per_job
 from lenet_lab.errors import UserError, one_line
-from lenet_lab.job_folder import CHECKPOINT, FINISHED, read_metrics, write_metrics
+from lenet_lab.job_folder import CHECKPOINT, FAST_DEV_RUN, FINISHED, PROFILER_NAME, read_metrics, write_metrics
 from lenet_lab.metrics import FINAL as FINAL_METRICS
+from lenet_lab.training import callback_group
+from lenet_lab.training import loggers as job_loggers
 from lenet_lab.training.classifier import Classifier
 from lenet_lab.training.cuda_check import drop_nvml_check_without_driver
 from lenet_lab.training.divergence import Diverged, DivergenceGuard
 from lenet_lab.training.epoch_line import EpochLine
-from lenet_lab.training.hparams import run_labels, write_hparams
 from lenet_lab.training.test_evaluation import TestEvaluation
 
 
 def build_trainer(cfg: DictConfig, job_dir: Path, interactive: bool, label: str, extra_callbacks=()) -> pl.Trainer:
     drop_nvml_check_without_driver()  # without it, every Adam step on a CPU-only machine retries loading NVML
-    logger = instantiate(cfg.logger, save_dir=str(job_dir))
+    loggers = job_loggers.build_loggers(cfg, job_dir)
     # At most one checkpoint per job, the last one: a sweep of ResNets must not fill the disk.
     checkpoint = job_dir / CHECKPOINT
     callbacks = [
         ModelCheckpoint(dirpath=checkpoint.parent, filename=checkpoint.stem, save_top_k=1, enable_version_counter=False),
         TestEvaluation(job_dir, verbose=not label),  # evaluation/ files and TensorBoard images when the job is tested
+        *callback_group.build_callbacks(cfg, job_dir),
         *extra_callbacks,
     ]
     if not any(isinstance(cb, DivergenceGuard) for cb in extra_callbacks):  # a caller's own guard replaces it
         callbacks.insert(1, DivergenceGuard())
     progress_bar = cfg.trainer.get("enable_progress_bar")
     progress_bar = interactive if progress_bar is None else progress_bar
+    progress_bar = progress_bar or any(isinstance(c, ProgressBar) for c in callbacks)  # callbacks=rich asks for one
     if not progress_bar:
         callbacks.append(EpochLine(label))
     summary = cfg.trainer.get("enable_model_summary")
+    profiler = cfg.trainer.get("profiler")
+    if isinstance(profiler, DictConfig) and "_target_" in profiler:  # debug=profiler: its report goes into the job folder
+        profiler = instantiate(profiler, dirpath=str(job_dir), filename=PROFILER_NAME)
     return instantiate(
         cfg.trainer,
-        logger=logger,
+        profiler=profiler,
+        logger=loggers or False,
         callbacks=callbacks,
         default_root_dir=str(job_dir),
         enable_progress_bar=progress_bar,
@@ -131,6 +138,16 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
     checkpoint = job_dir / CHECKPOINT
     resume_from = str(checkpoint) if checkpoint.is_file() else None
 
+    job_loggers.start(trainer.loggers, job_dir)
+
+    def finish(metrics: dict) -> None:
+        # With several devices, one process writes a completed job's results; any process records
+        # how it ended otherwise (the loggers only keep rank 0's).
+        if trainer.is_global_zero or metrics["status"] != "completed":
+            write_metrics(job_dir, metrics)
+        if trainer.is_global_zero:
+            job_loggers.publish(trainer.loggers, job_dir, module.config, metrics, [name for name in FINAL_METRICS if name in metrics])
+
     def outcome(status: str, **extra) -> dict:
         # A resumed job whose training was already done (it failed while testing) logs no new
         # training numbers: the earlier run's stand until replaced.
@@ -150,22 +167,29 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
         # weights_only: a checkpoint is data, never code to unpickle.
         trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
         fitted = outcome("completed", train_time_s=time.perf_counter() - started)
-        trainer.test(module, datamodule=datamodule, verbose=interactive)
+        if trainer.fast_dev_run:  # a check that the job runs: no numbers anyone could take for a result
+            trainer.test(module, datamodule=datamodule, verbose=False)
+            metrics = {"status": FAST_DEV_RUN, "note": "one batch of each split (debug=fdr): the code runs; no result"}
+            write_metrics(job_dir, metrics)
+            print(f"{label + ': ' if label else ''}fast_dev_run passed: one batch of each split went through fit and test", flush=True)
+            return metrics
+        tested = callback_group.test_checkpoint(cfg, job_dir)
+        # Read now: testing from a checkpoint restores the callbacks' state of that epoch (early stopping's too).
+        fitted.update(callback_group.outcome(trainer, cfg, tested))
+        trainer.test(module, datamodule=datamodule, verbose=interactive, ckpt_path=tested, weights_only=True)
     except Diverged as error:
         metrics = outcome("diverged", error=str(error), train_time_s=time.perf_counter() - started)
-        write_metrics(job_dir, metrics)
+        finish(metrics)
         print(f"{label + ': ' if label else ''}diverged: {error}", file=sys.stderr, flush=True)
         return metrics
     except (KeyboardInterrupt, SystemExit) as error:  # Lightning turns Ctrl-C and SIGTERM into SystemExit
-        write_metrics(job_dir, outcome("interrupted", error=type(error).__name__, train_time_s=time.perf_counter() - started))
+        finish(outcome("interrupted", error=type(error).__name__, train_time_s=time.perf_counter() - started))
         if isinstance(error, SIGTERMException):  # it carries no exit code: exit as a process killed by SIGTERM
             raise SystemExit(128 + signal.SIGTERM) from error
         raise
     except Exception as error:
-        write_metrics(job_dir, outcome("failed", error=f"{type(error).__name__}: {error}", train_time_s=time.perf_counter() - started))
+        finish(outcome("failed", error=f"{type(error).__name__}: {error}", train_time_s=time.perf_counter() - started))
         raise
     metrics = {**fitted, **{name: float(value) for name, value in trainer.callback_metrics.items() if name in FINAL_METRICS}}
-    if trainer.is_global_zero:  # with several devices, one process writes the job's results
-        write_hparams(trainer.logger.experiment, module.config, [name for name in FINAL_METRICS if name in metrics], run_labels())
-        write_metrics(job_dir, metrics)
+    finish(metrics)
     return metrics

@@ -23,10 +23,10 @@ class TrainedModel:
 
 
 def checkpoint_path(path: str | Path) -> Path:
-    """A job folder -> its checkpoint; a checkpoint file -> itself."""
+    """A job folder -> the checkpoint its test saw (best.ckpt with test_on=best); a checkpoint file -> itself."""
     path = Path(path)
     if path.is_dir():
-        checkpoint = job_folder.checkpoint(path)
+        checkpoint = job_folder.tested_checkpoint(path)
         if not checkpoint.is_file():
             raise UserError(f"{path} has no {CHECKPOINT}: not a job folder, or the job never finished an epoch")
         return checkpoint
