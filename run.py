@@ -1,6 +1,6 @@
 """Train one configuration, or a sweep of them with -m.
 
-    python run.py                                        # LeNet-5, Adam, 10 epochs
+    python run.py                                        # LeNet-5, Adam annealed by a cosine, 10 epochs
     python run.py model=mlp optimizer=sgd optimizer.lr=0.01 epochs=3
     python run.py -m model=lenet,resnet18 optimizer=adam,sgd
 """

@@ -30,7 +30,7 @@ def finished_job(tmp_path_factory, mnist_root):
     from tests.conftest import PROJECT
 
     with initialize_config_dir(config_dir=str(PROJECT / "conf"), version_base="1.3"):
-        cfg = compose("config", overrides=[f"data.root={mnist_root}", "data.val_size=20", "data.batch_size=16", f"epochs={EPOCHS}", "optimizer.lr=0.01"])
+        cfg = compose("config", overrides=[f"data.root={mnist_root}", "data.val_size=20", "data.batch_size=16", f"epochs={EPOCHS}", "optimizer.lr=0.01", "lr_scheduler=none"])  # a constant rate: the lr curve is known
     job_dir = tmp_path_factory.mktemp("job")
     metrics = train(cfg, job_dir)
     return job_dir, metrics
