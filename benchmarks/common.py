@@ -12,6 +12,7 @@ import lightning.pytorch as pl
 import torch
 from hydra import compose, initialize_config_dir
 
+import lenet_lab.startup  # noqa: F401  (benchmarks are entry points: the config's resolvers and schema)
 from lenet_lab.data.batches import BatchGroup
 from lenet_lab.training.cuda_check import NVML_CHECK
 

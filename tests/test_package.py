@@ -54,3 +54,9 @@ def test_lightning_still_has_the_private_api_grouped_steps_use():
         f"lightning {lightning.__version__} lacks {', '.join(missing)}: grouped steps fall back to Lightning's "
         "public calls (slower); update lenet_lab/training/grouped_steps.py and the lightning pin in pyproject.toml"
     )
+
+
+def test_benchmarks_compose_configs_as_entry_points():
+    """benchmarks/ import no run.py: their shared module registers what the config needs itself."""
+    result = python("import sys; sys.path.insert(0, 'benchmarks'); import common; print(common.run_config('epochs=1').epochs)")
+    assert result.returncode == 0 and result.stdout.strip() == "1", result.stderr[-2000:]
