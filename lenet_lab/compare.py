@@ -36,8 +36,8 @@ class Side:
     jobs: pd.DataFrame  # job, path, seed, test/acc: the completed jobs of this side
 
 
-def matches(path: Path, selectors: dict) -> bool:
-    recorded = overrides.parameters(job_folder.recorded_overrides(path))
+def matches(path: Path, recorded: dict, selectors: dict) -> bool:
+    """Whether the job's parameters (`recorded` overrides, else what it ran with) are the selectors'."""
     return all(str(recorded.get(key, job_folder.setting(path, key))) == str(value) for key, value in selectors.items())
 
 
@@ -50,9 +50,10 @@ def select(spec: str) -> Side:
     rows = []
     for job in job_folder.find_job_dirs([path]):
         metrics = job_folder.read_metrics(job) or {}
-        if metrics.get("status") != "completed" or metrics.get(METRIC) is None or not matches(job, selectors):
+        recorded = overrides.parameters(job_folder.recorded_overrides(job))
+        if metrics.get("status") != "completed" or metrics.get(METRIC) is None or not matches(job, recorded, selectors):
             continue
-        seed = overrides.parameters(job_folder.recorded_overrides(job)).get("seed", job_folder.setting(job, "seed"))
+        seed = recorded.get("seed", job_folder.setting(job, "seed"))
         rows.append({"job": job.name, "path": str(job), "seed": seed, METRIC: float(metrics[METRIC])})
     if not rows:
         raise UserError(f"no completed job with {METRIC} in {spec}")

@@ -41,20 +41,22 @@ def against_best(
     if len(table) == 0:
         return table.assign(**{c: [] for c in COLUMNS})
     best = members[0]
+    best_seeds = by_seed(best, metric)
+    # The best job's right/wrong per image, read once for all the single jobs compared with it.
+    theirs = correct_of(best["path"].iloc[0]) if len(best) == 1 and correct_of is not None else None
     results: list[statistics.Comparison | None] = [None] * len(table)
     for i in range(1, len(table)):
         rows = members[i]
         if len(rows) == 0 or len(best) == 0:
             continue
         result = None
-        if len(rows) == 1 and len(best) == 1 and correct_of is not None:
-            ours, theirs = correct_of(rows["path"].iloc[0]), correct_of(best["path"].iloc[0])
-            if ours is not None and theirs is not None and len(ours) == len(theirs):
+        if len(rows) == 1 and theirs is not None:
+            ours = correct_of(rows["path"].iloc[0])
+            if ours is not None and len(ours) == len(theirs):
                 result = statistics.mcnemar(ours, theirs)
-        results[i] = result or statistics.compare_seeds(by_seed(rows, metric), by_seed(best, metric))
+        results[i] = result or statistics.compare_seeds(by_seed(rows, metric), best_seeds)
     # Only the comparisons that may get a verdict are the family Holm's correction counts.
-    judged = [r is not None and r.test and (r.test.startswith("McNemar") or min(r.n_a, r.n_b) >= statistics.MIN_SEEDS) for r in results]
-    adjusted = statistics.holm([r.p if r is not None and ok else math.nan for r, ok in zip(results, judged)])
+    adjusted = statistics.holm([r.p if r is not None and statistics.judgeable(r) else math.nan for r in results])
     for i, result in enumerate(results):
         if i == 0:
             lines[i]["verdict"] = BEST

@@ -132,12 +132,15 @@ def holm(pvalues) -> np.ndarray:
     return adjusted
 
 
+def judgeable(comparison: Comparison) -> bool:
+    """Whether a verdict may come from this comparison: McNemar on single jobs, or a t-test with
+    at least MIN_SEEDS seeds on both sides. Only these enter a table's Holm family."""
+    return comparison.test.startswith("McNemar") or (bool(comparison.test) and min(comparison.n_a, comparison.n_b) >= MIN_SEEDS)
+
+
 def verdict(comparison: Comparison, p_adjusted: float) -> str:
     """`worse (p=0.003)`, `not distinguishable (p=0.41)` or TOO_FEW, against the best group."""
-    single_jobs = comparison.test.startswith("McNemar")
-    if not single_jobs and min(comparison.n_a, comparison.n_b) < MIN_SEEDS:
-        return TOO_FEW
-    if math.isnan(p_adjusted):
+    if not judgeable(comparison) or math.isnan(p_adjusted):
         return TOO_FEW
     shown = format_p(p_adjusted)
     return f"{'worse' if p_adjusted < ALPHA else 'not distinguishable'} (p{shown if shown.startswith('<') else '=' + shown})"

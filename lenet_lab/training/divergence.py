@@ -16,10 +16,14 @@ class Diverged(Exception):
     """The training loss became NaN or infinite."""
 
 
+def diverged_at(loss: torch.Tensor, trainer: pl.Trainer) -> Diverged:
+    return Diverged(f"training loss became {loss.item()} at epoch {trainer.current_epoch + 1}, step {trainer.global_step}")
+
+
 def check_loss(loss: torch.Tensor, trainer: pl.Trainer) -> None:
     """Raise Diverged if `loss` is not a finite number (one host sync)."""
     if not torch.isfinite(loss).item():
-        raise Diverged(f"training loss became {loss.item()} at epoch {trainer.current_epoch + 1}, step {trainer.global_step}")
+        raise diverged_at(loss, trainer)
 
 
 class DivergenceGuard(pl.Callback):
@@ -45,4 +49,4 @@ class DivergenceGuard(pl.Callback):
             # forever in their next gradient sync. (All of them are at the same step here.)
             diverged = trainer.strategy.reduce_boolean_decision(diverged, all=False)
         if diverged:
-            raise Diverged(f"training loss became {loss.item()} at epoch {trainer.current_epoch + 1}, step {trainer.global_step}")
+            raise diverged_at(loss, trainer)
