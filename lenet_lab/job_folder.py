@@ -151,16 +151,24 @@ def config_file(job_dir: str | Path) -> Path:
     return Path(job_dir) / HYDRA_DIR / "config.yaml"
 
 
+# libyaml's loader when PyYAML was built with it: ~5x faster, which a 1,000-job aggregation notices.
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(text: str):
+    return yaml.load(text, Loader=SafeLoader)
+
+
 def recorded_overrides(job_dir: str | Path) -> list[str]:
     """The job's command-line overrides; raises yaml.YAMLError for a corrupt file, [] without one."""
     path = overrides_file(job_dir)
-    return [str(o) for o in yaml.safe_load(path.read_text()) or []] if path.is_file() else []
+    return [str(o) for o in read_yaml(path.read_text()) or []] if path.is_file() else []
 
 
 def recorded_config(job_dir: str | Path) -> dict | None:
     """The job's config as Hydra saved it (interpolations unresolved), or None."""
     try:
-        return yaml.safe_load(config_file(job_dir).read_text()) or {}
+        return read_yaml(config_file(job_dir).read_text()) or {}
     except (OSError, yaml.YAMLError):
         return None
 
@@ -168,7 +176,7 @@ def recorded_config(job_dir: str | Path) -> dict | None:
 def hydra_record(job_dir: str | Path) -> dict:
     """The job's `hydra:` node (runtime choices and cwd, the sweeper's settings), or {}."""
     try:
-        return (yaml.safe_load((Path(job_dir) / HYDRA_DIR / "hydra.yaml").read_text()) or {}).get("hydra") or {}
+        return (read_yaml((Path(job_dir) / HYDRA_DIR / "hydra.yaml").read_text()) or {}).get("hydra") or {}
     except (OSError, yaml.YAMLError, AttributeError):
         return {}
 

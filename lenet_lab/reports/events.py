@@ -48,11 +48,31 @@ def read_scalars(path: str | Path) -> tuple[list[tuple[str, int, float, float]],
                 rows.append((value.tag, event.step, number, event.wall_time))
 
 
+COLUMNS = ["tag", "step", "epoch", "value", "wall_time"]
+
+
+def curves_frame(records: list[tuple]) -> pd.DataFrame:
+    frame = pd.DataFrame(records, columns=COLUMNS)
+    frame["epoch"] = frame["epoch"].astype("Int64")
+    return frame
+
+
 def read_curves(path: Path) -> tuple[pd.DataFrame, list[str]]:
-    """A job's logged scalars as (tag, step, epoch, value, wall_time) rows, and the problems of its log files.
+    """A job's logged scalars as a (tag, step, epoch, value, wall_time) table, and the problems of its log files."""
+    records, problems = read_curve_records(path)
+    return curves_frame(records), problems
+
+
+def read_curve_records(path: Path) -> tuple[list[tuple], list[str]]:
+    """A job's logged scalars as (tag, step, epoch, value, wall_time) tuples sorted by tag and step,
+    and the problems of its log files.
 
     TensorBoard's events when the job has them, else the CSV logger's files: both hold the same
     numbers (the same float32 values), so a job logged by both is read once.
+
+    Plain Python, no pandas: a sweep reads a few hundred rows per job for up to thousands of jobs,
+    and pandas' fixed cost per operation (and per DataFrame) was most of aggregation's time
+    (benchmarks/aggregate_speed.py); the sweep's tables build one DataFrame for all jobs.
     """
     rows, problems = [], []
     event_files = job_folder.event_files(path)
@@ -61,16 +81,22 @@ def read_curves(path: Path) -> tuple[pd.DataFrame, list[str]]:
         rows += file_rows
         if problem:
             problems.append(f"truncated or corrupt {'event' if event_files else 'CSV log'} file {problem}")
-    curves = pd.DataFrame(rows, columns=["tag", "step", "value", "wall_time"])
-    # A resumed job logs some steps again: the latest write wins.
-    curves = curves.sort_values("wall_time", kind="stable").drop_duplicates(["tag", "step"], keep="last")
+    # A resumed job logs some steps again: the latest write wins (file order among equal times).
+    latest = {}
+    for tag, step, value, wall_time in sorted(rows, key=lambda row: row[3]):
+        latest[tag, step] = value, wall_time
     # Lightning logs the 0-based epoch next to every metric; papers count epochs from 1.
-    epochs = curves[curves.tag == "epoch"].set_index("step")["value"]
-    curves["epoch"] = curves.step.map(epochs).add(1).astype("Int64")
+    epoch_at = {step: int(value) + 1 for (tag, step), (value, _) in latest.items() if tag == "epoch"}
     # The final test runs after the last epoch, when Lightning's counter has already moved on;
     # a test measured every epoch (data.test_every_epoch) shares its step with the validation.
-    test = curves.tag.str.startswith("test/")
-    after_fit = test & ~curves.step.isin(curves[~test & (curves.tag != "epoch")].step)
-    curves.loc[after_fit, "epoch"] -= 1
-    curves = curves[curves.tag != "epoch"].sort_values(["tag", "step"]).reset_index(drop=True)
-    return curves[["tag", "step", "epoch", "value", "wall_time"]], problems
+    fit_steps = {step for tag, step in latest if tag != "epoch" and not tag.startswith("test/")}
+    records = []
+    for (tag, step), (value, wall_time) in latest.items():
+        if tag == "epoch":
+            continue
+        epoch = epoch_at.get(step)
+        if epoch is not None and tag.startswith("test/") and step not in fit_steps:
+            epoch -= 1
+        records.append((tag, step, epoch, value, wall_time))
+    records.sort(key=lambda record: record[:2])
+    return records, problems

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +11,7 @@ import yaml
 
 from lenet_lab import job_folder
 from lenet_lab.config import overrides
-from lenet_lab.reports.events import read_curves
+from lenet_lab.reports.events import curves_frame, read_curve_records
 
 
 @dataclass
@@ -19,12 +20,28 @@ class Job:
     name: str
     params: dict  # override key -> value, e.g. {"model": "lenet", "optimizer.lr": 0.01}
     metrics: dict  # metrics.json; {"status": "running"} before it exists
-    curves: pd.DataFrame  # tag, step, epoch, value, wall_time
+    records: list[tuple]  # (tag, step, epoch, value, wall_time) of every logged scalar, by tag and step
     warnings: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
         return self.metrics.get("status", "running")
+
+    @cached_property
+    def curves(self) -> pd.DataFrame:
+        """The records as a table: tag, step, epoch, value, wall_time."""
+        return curves_frame(self.records)
+
+    def points(self, tag: str) -> list[tuple[int | None, float]]:
+        """(epoch, value) of one curve, in step order; [] when the job never logged it."""
+        return self._points_by_tag.get(tag, [])
+
+    @cached_property
+    def _points_by_tag(self) -> dict[str, list]:
+        by_tag: dict[str, list] = {}
+        for tag, _, epoch, value, _ in self.records:
+            by_tag.setdefault(tag, []).append((epoch, value))
+        return by_tag
 
 
 def load_job(path: Path, root: Path | None = None) -> Job:
@@ -38,6 +55,6 @@ def load_job(path: Path, root: Path | None = None) -> Job:
     except ValueError as error:
         metrics = {"status": "unknown"}
         warnings.append(f"unreadable {job_folder.METRICS_FILE}: {error}")
-    curves, problems = read_curves(path)
+    records, problems = read_curve_records(path)
     name = str(path.relative_to(root)) if root and path.is_relative_to(root) and path != root else path.name
-    return Job(path, name, params, metrics, curves, warnings + problems)
+    return Job(path, name, params, metrics, records, warnings + problems)
