@@ -103,6 +103,10 @@ def test_single_jobs_are_compared_on_their_test_images():
     assert b["verdict"].startswith("worse")
     without = compare(summary_of({"a": [0.95], "b": [0.80]}), ["model"], ["test/acc"], correct_of=lambda path: None)
     assert without.set_index("model").loc["b", "verdict"] == "one seed each: no test"
+    # The predictions are of test images: a table ranked on another metric doesn't borrow their verdict.
+    on_val = compare(summary_of({"a": [0.95], "b": [0.80]}).assign(**{"val/acc": [0.90, 0.91]}), ["model"], ["test/acc", "val/acc"], primary="val/acc", correct_of=right.get)
+    b = on_val.set_index("model").loc["a"]
+    assert b["verdict"] == "one seed each: no test" and b["vs_best diff"] == pytest.approx(-0.01)
 
 
 def test_against_best_of_an_empty_table():

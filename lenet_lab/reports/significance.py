@@ -2,7 +2,8 @@
 
 The comparison table (lenet_lab.reports.tables.compare) is sorted best first on the primary
 metric. Groups with several seeds are compared by t-tests over their seeds; groups of one job each
-by McNemar's exact test on the test images, where both jobs saved their predictions. All p-values
+by McNemar's exact test on the test images, where both jobs saved their predictions and the
+metric is test accuracy. All p-values
 of one table are Holm-corrected together (lenet_lab.reports.statistics).
 """
 
@@ -18,6 +19,8 @@ from lenet_lab.reports import statistics
 
 COLUMNS = ("vs_best diff", "vs_best ci95 low", "vs_best ci95 high", "vs_best test", "vs_best p", "vs_best p_holm", "verdict")
 BEST = "best"
+# The saved predictions are of the test images: McNemar's test speaks for this metric only.
+PREDICTED_METRIC = "test/acc"
 NO_TEST = "one seed each: no test"  # single jobs without saved predictions
 
 
@@ -43,7 +46,8 @@ def against_best(
     best = members[0]
     best_seeds = by_seed(best, metric)
     # The best job's right/wrong per image, read once for all the single jobs compared with it.
-    theirs = correct_of(best["path"].iloc[0]) if len(best) == 1 and correct_of is not None else None
+    paired_images = len(best) == 1 and correct_of is not None and metric == PREDICTED_METRIC
+    theirs = correct_of(best["path"].iloc[0]) if paired_images else None
     results: list[statistics.Comparison | None] = [None] * len(table)
     for i in range(1, len(table)):
         rows = members[i]
