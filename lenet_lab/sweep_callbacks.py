@@ -23,6 +23,7 @@ from lenet_lab.errors import UserError, one_line
 from lenet_lab.reports.sweep_report import aggregate
 
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
+DISTINCT_SWEEPER = "hydra_plugins.lenet_lab_sweeper.distinct_sweeper.DistinctSweeper"  # what `basic` means here
 ROW_SWEEPER = "hydra_plugins.lenet_lab_rows.row_sweeper.RowSweeper"  # sweeps/*.yaml
 
 # Sweeps that ended with jobs that did not complete: run.py exits 1 once every callback has run
@@ -43,16 +44,14 @@ def basic_sweep_jobs(config: DictConfig) -> list[list[str]]:
     return overrides.expand(arguments)
 
 
-# Keys whose value can't change whether a job's config composes and builds, checked on their own:
-# jobs that differ only in them are built once at the start of a sweep, not once each.
+# How the values of overrides.BUILD_INDEPENDENT keys are checked, every job's.
 CHECKED_ALONE = {"seed": check_seed}
 
 
 def distinct_builds(jobs: list[list[str]]) -> list[tuple[int, list[str]]]:
     """(job number, overrides) of the jobs whose configs must be built to be checked: one per
-    configuration once CHECKED_ALONE keys are set aside (whose values are checked here, for all).
+    configuration once BUILD_INDEPENDENT keys are set aside, whose values are checked here, for all.
     A 1,000-job seed sweep builds one model before its first job, not 1,000."""
-    seen, chosen = set(), []
     for number, job in enumerate(jobs):
         for line in job:
             if (check := CHECKED_ALONE.get(overrides.key(line))) is not None:
@@ -61,11 +60,7 @@ def distinct_builds(jobs: list[list[str]]) -> list[tuple[int, list[str]]]:
                 except UserError as error:
                     print(f"error: job {number} ({' '.join(job)}): {error}", file=sys.stderr)
                     sys.exit(2)
-        configuration = tuple(line for line in job if overrides.key(line) not in CHECKED_ALONE)
-        if configuration not in seen:
-            seen.add(configuration)
-            chosen.append((number, job))
-    return chosen
+    return overrides.distinct_configurations(jobs)
 
 
 class AggregateSweep(Callback):
@@ -76,7 +71,7 @@ class AggregateSweep(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         """Hydra checks every job's keys and types before the first starts; this adds the value checks."""
-        if not self.validate_first or config.hydra.sweeper._target_ not in (BASIC_SWEEPER, ROW_SWEEPER):
+        if not self.validate_first or config.hydra.sweeper._target_ not in (BASIC_SWEEPER, DISTINCT_SWEEPER, ROW_SWEEPER):
             return
         from lenet_lab.training.train import build, check_trainer  # Lightning is imported once a sweep really starts
 

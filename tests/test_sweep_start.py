@@ -48,3 +48,39 @@ def test_a_seed_sweep_builds_one_model_before_its_first_job(mnist_root, tmp_path
     line = next((line for line in result.stdout.splitlines() if line.startswith("BUILT")), None)
     assert line is not None, result.stderr[-3000:]
     assert line == "BUILT 2 ['lenet_lab.models.lenet.LeNet5', 'lenet_lab.models.mlp.MLP']"
+
+
+def test_the_sweeper_composes_one_config_per_configuration_and_launches_every_job(mnist_root, tmp_path):
+    """Hydra's basic sweeper composes all 80 configs before launching; ours one per configuration."""
+    script = textwrap.dedent(f"""
+        import sys
+        from hydra._internal.config_loader_impl import ConfigLoaderImpl
+        from hydra.core.plugins import Plugins
+        composed = []
+        original = ConfigLoaderImpl.load_sweep_config
+        def load_sweep_config(self, master_config, sweep_overrides):
+            composed.append(list(sweep_overrides))
+            return original(self, master_config, sweep_overrides)
+        ConfigLoaderImpl.load_sweep_config = load_sweep_config
+        class Launcher:  # stands in for the basic launcher (Hydra reloads plugin modules: patching theirs is lost)
+            def launch(self, job_overrides, initial_job_idx):
+                print("COMPOSED", len(composed), "LAUNCHED", len(job_overrides), flush=True)
+                sys.exit(0)
+        original_sweeper = Plugins.instantiate_sweeper
+        def instantiate_sweeper(self, **kwargs):
+            sweeper = original_sweeper(self, **kwargs)
+            print("SWEEPER", type(sweeper).__module__ + "." + type(sweeper).__name__, flush=True)
+            return sweeper
+        Plugins.instantiate_sweeper = instantiate_sweeper
+        Plugins.instantiate_launcher = lambda self, **kwargs: Launcher()
+        sys.argv = ["run.py", "-m", "model=lenet,mlp", "seed=range(1,41)", "data.root={mnist_root}", "hydra.sweep.dir={tmp_path / 'sweep'}"]
+        sys.path.insert(0, {str(PROJECT)!r})
+        import run
+        run.cli()
+    """)
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if line.startswith(("SWEEPER", "COMPOSED")))
+    assert lines, result.stderr[-3000:]
+    assert lines["SWEEPER"] == "hydra_plugins.lenet_lab_sweeper.distinct_sweeper.DistinctSweeper"
+    # 2 by the start-up checks (sweep_callbacks), 2 by the sweeper: one per model, not one per job.
+    assert lines["COMPOSED"] == "4 LAUNCHED 80"

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_store import ConfigStore
 from hydra.errors import HydraException
 from omegaconf import OmegaConf
 
+from hydra_plugins.lenet_lab_sweeper.distinct_sweeper import DistinctSweeper
 from lenet_lab.config import overrides
 
 SWEEPS_DIR = Path(__file__).resolve().parents[2] / "sweeps"
@@ -106,7 +106,7 @@ def row_jobs(rows: dict, select: list[str] | None, arguments: list[str], file_va
     return jobs
 
 
-class RowSweeper(BasicSweeper):
+class RowSweeper(DistinctSweeper):
     def __init__(self, max_batch_size=None, params=None, reference="", rows=None, select=None):
         super().__init__(max_batch_size=max_batch_size, params=params)
         self.rows = OmegaConf.to_container(rows, resolve=True) if OmegaConf.is_config(rows) else dict(rows or {})

@@ -83,3 +83,20 @@ def expand(arguments: list[str]) -> list[list[str]]:
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 
     return [job for batch in BasicSweeper.split_arguments(parse_all(arguments), None) for job in batch]
+
+
+# Keys whose value can't change whether a job's config composes and builds: jobs that differ only
+# in them are checked once at a sweep's start, their values on their own (sweep_callbacks.py).
+BUILD_INDEPENDENT = ("seed",)
+
+
+def distinct_configurations(jobs: list[list[str]]) -> list[tuple[int, list[str]]]:
+    """(job number, overrides) of the first job of each configuration, BUILD_INDEPENDENT keys set aside:
+    two entries for `model=lenet,mlp seed=range(1,1001)`."""
+    seen, chosen = set(), []
+    for number, job in enumerate(jobs):
+        configuration = tuple(line for line in job if key(line) not in BUILD_INDEPENDENT)
+        if configuration not in seen:
+            seen.add(configuration)
+            chosen.append((number, list(job)))
+    return chosen
