@@ -12,6 +12,7 @@ function instead of running run.py, import it too before they resolve a job's co
 
 from __future__ import annotations
 
+import os
 import warnings
 
 from lenet_lab.config import placement, resolvers, schema
@@ -35,6 +36,9 @@ def prepare() -> None:
     schema.register()
     for message in KNOWN_WARNINGS:
         warnings.filterwarnings("ignore", message=message)
+    if "SLURM_JOB_ID" not in os.environ:  # not inside an allocation: Lightning's srun hint does not apply
+        # Here, not in run.py: joblib's worker processes import this module, not run.py.
+        warnings.filterwarnings("ignore", message=r"The `srun` command is available on your system but is not used")
 
 
 prepare()

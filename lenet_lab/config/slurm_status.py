@@ -19,10 +19,8 @@ does not apply (the jobs themselves are started by srun).
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import time
-import warnings
 
 log = logging.getLogger("lenet_lab")
 
@@ -116,8 +114,6 @@ def watcher_class():
 
 def install() -> None:
     """Before a sweep is launched: submitit's SLURM jobs get the watcher above (no-op without submitit)."""
-    if "SLURM_JOB_ID" not in os.environ:  # not inside an allocation: Lightning's srun hint does not apply
-        warnings.filterwarnings("ignore", message=r"The `srun` command is available on your system but is not used")
     try:
         from submitit.slurm import slurm
     except ImportError:
