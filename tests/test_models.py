@@ -46,3 +46,24 @@ def test_resnet_small_stem_keeps_resolution(compose_config):
 def test_mlp_hidden_sizes_are_configurable(compose_config):
     model = instantiate(compose_config("model=mlp", "model.hidden=[64]").model)
     assert trainable(model) == 784 * 64 + 64 + 64 * 10 + 10
+
+
+def test_lenet_batch_norm_dropout_and_widths():
+    plain, normed = LeNet5(), LeNet5(batch_norm=True, dropout=0.25, channels=(12, 24), hidden=(84, 32))
+    convs = [m for m in normed.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [12, 24] and all(c.bias is None for c in convs)  # batch norm's shift replaces the bias
+    assert [m.num_features for m in normed.modules() if isinstance(m, torch.nn.BatchNorm2d)] == [12, 24]
+    assert [m.p for m in normed.modules() if isinstance(m, torch.nn.Dropout)] == [0.25, 0.25]
+    assert not any(isinstance(m, (torch.nn.BatchNorm2d, torch.nn.Dropout)) for m in plain.modules())
+    assert trainable(normed) == 12 * 25 + 2 * 12 + 12 * 24 * 25 + 2 * 24 + 600 * 84 + 84 + 84 * 32 + 32 + 32 * 10 + 10
+    assert normed(torch.randn(2, 1, 32, 32)).shape == (2, 10)
+    with pytest.raises(ValueError, match="dropout"):
+        LeNet5(dropout=1.0)
+
+
+def test_best_lenet_keeps_lenet5s_structure_within_62k_parameters(compose_config):
+    model = instantiate(compose_config("+experiment=best_lenet").model)
+    kinds = [type(m).__name__ for m in model.modules()]
+    assert trainable(model) <= 62_000
+    assert kinds.count("Conv2d") == 2 and kinds.count("MaxPool2d") == 2 and kinds.count("Linear") == 3
+    assert all(m.kernel_size == (5, 5) for m in model.modules() if isinstance(m, torch.nn.Conv2d))
