@@ -18,7 +18,6 @@ import argparse
 
 import torch
 from common import DATA, run_config
-from hydra.utils import instantiate
 from torch import nn
 from torch.func import functional_call
 
@@ -26,6 +25,7 @@ from lenet_lab.data.idx import load_split
 from lenet_lab.data.pixels import to_inputs
 from lenet_lab.models.lenet5_1998 import LeNet5_1998, squash
 from lenet_lab.optim.sdlm import gauss_newton_diagonal
+from lenet_lab.training.train import build_model
 
 
 def squash_slope(a: torch.Tensor) -> torch.Tensor:
@@ -79,7 +79,7 @@ def main() -> None:
     print("|---|---|---:|---:|---:|---:|")
     for init in ("fan_in", "sqrt_fan_in"):
         torch.manual_seed(cfg.seed)
-        model = instantiate(cfg.model, init=init).eval()
+        model = build_model(cfg.model, init=init).eval()
         network, loss = model.curvature_target()
         exact = gauss_newton_diagonal(network, loss, images, labels, probes=None)
         paper = paper_diagonal(model, images)

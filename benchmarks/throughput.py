@@ -2,6 +2,7 @@
 
     python benchmarks/throughput.py            # all rows (~20 minutes on 2 CPU cores)
     python benchmarks/throughput.py --quick    # fewer steps
+    python benchmarks/throughput.py --compile  # every side torch.compile'd (model.compile=true)
 
 All sides use the same model config, initial weights, data tensors, optimizer and batch size, in
 one process. The hand-written loop runs interleaved with the Lightning runs: after every ~4,096
@@ -34,7 +35,7 @@ from hydra.utils import instantiate
 from omegaconf import open_dict
 
 from lenet_lab.data.batches import EpochPermutation, TensorBatches
-from lenet_lab.training.train import build, build_trainer
+from lenet_lab.training.train import build, build_model, build_trainer, compile_model
 
 # (model, batch size, optimizer steps timed): a few seconds each on a CPU, across epoch ends where
 # an epoch is shorter (the framework's epoch-end work, e.g. its checkpoint, is timed with it).
@@ -54,7 +55,9 @@ class HandWritten:
 
     def __init__(self, cfg, images, labels):
         torch.manual_seed(cfg.seed)
-        self.model = instantiate(cfg.model).to(images.device)
+        self.model = build_model(cfg.model).to(images.device)
+        if cfg.model.compile:
+            self.model.compile()  # as train() compiles (model.compile=true); the warm-up below pays for it
         self.optimizer = instantiate(cfg.optimizer)(self.model.parameters())
         self.criterion = getattr(self.model, "loss", F.cross_entropy)  # the 1998 LeNet-5 brings its MAP loss
         self.images, self.labels, self.batch_size = images, labels, cfg.data.batch_size
@@ -112,8 +115,11 @@ def bare_lightning(cfg, images, labels, steps: int) -> tuple[float, float]:
         enable_progress_bar=False, enable_model_summary=False, callbacks=[timer],
     )  # fmt: skip
     batches = TensorBatches(images, labels, cfg.data.batch_size, EpochPermutation(len(labels), shuffle=True))
+    model = build_model(cfg.model)
+    if cfg.model.compile:
+        model.compile()
     with nvml_cuda_check("1"):  # as Lightning's import left it
-        trainer.fit(BareModule(instantiate(cfg.model), instantiate(cfg.optimizer)), train_dataloaders=batches)
+        trainer.fit(BareModule(model, instantiate(cfg.optimizer)), train_dataloaders=batches)
     return timer.images_per_second(), hand.images_per_second()
 
 
@@ -127,6 +133,7 @@ def framework(cfg, images, labels, steps: int) -> tuple[float, float]:
     hand = HandWritten(cfg, images, labels)
     torch.manual_seed(cfg.seed)
     datamodule, module = build(cfg)
+    compile_model(module, cfg)
     per_step = datamodule.batches_per_step  # one device here: the group size grouped_steps allows is the same
     warmup = math.ceil(WARMUP / per_step)
     with open_dict(cfg):
@@ -145,21 +152,23 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a quarter of the steps")
     parser.add_argument("--rows", nargs="*", help="only these models, e.g. lenet mlp")
     parser.add_argument("--repeats", type=int, default=REPEATS, help=f"rounds per row (default {REPEATS})")
+    parser.add_argument("--compile", action="store_true", help="model.compile=true: every side trains a torch.compile'd model (compilation in the untimed warm-up)")
+    parser.add_argument("--batch", type=int, nargs="*", help="only these batch sizes")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice); 1 on a busy machine, where spinning threads of several processes slow each other down")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {DEVICE}")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {DEVICE}{', compiled (model.compile=true)' if args.compile else ''}")
     print("| model | batch | hand-written img/s | bare Lightning img/s | framework img/s | framework / hand-written (range) | framework / bare Lightning |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for model, batch_size, steps in ROWS:
-        if args.rows and model not in args.rows:
+        if (args.rows and model not in args.rows) or (args.batch and batch_size not in args.batch):
             continue
         steps = max(20, steps // 4) if args.quick else steps
         cfg = run_config(
             f"model={model}", f"data.batch_size={batch_size}", "epochs=1", "trainer.enable_progress_bar=false",
-            "++trainer.limit_val_batches=0",
+            "++trainer.limit_val_batches=0", f"model.compile={args.compile}",
         )  # fmt: skip
         datamodule, _ = build(cfg)
         datamodule.setup("fit")

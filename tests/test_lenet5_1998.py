@@ -7,9 +7,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-from hydra.utils import instantiate  # noqa: E402
 
 from lenet_lab.models.lenet5_1998 import C3_TABLE, LeNet5_1998, digit_bitmaps  # noqa: E402
+from lenet_lab.training.train import build_model  # noqa: E402
 
 
 def trainable(module) -> int:
@@ -83,7 +83,7 @@ def test_softmax_head_uses_cross_entropy():
 def test_config_builds_it_with_the_papers_input(compose_config):
     cfg = compose_config("model=lenet5_1998")
     assert cfg.data.pad == 2 and cfg.data.normalize == "lecun"
-    assert trainable(instantiate(cfg.model)) == 60_000
+    assert trainable(build_model(cfg.model)) == 60_000
 
 
 def test_trains_through_the_framework_with_its_own_loss(compose_config, tmp_path):

@@ -1,8 +1,8 @@
 import pytest
 import torch
-from hydra.utils import instantiate
 
 from lenet_lab.models.lenet import LeNet5
+from lenet_lab.training.train import build_model
 
 # The parameter counts the reference write-ups publish; the test builds each model from its config file, as run.py does.
 PARAMS = {
@@ -21,7 +21,7 @@ def trainable(model: torch.nn.Module) -> int:
 @pytest.mark.parametrize("name", PARAMS)
 def test_model_config_builds_the_published_network(compose_config, name):
     cfg = compose_config(f"model={name}")
-    model = instantiate(cfg.model)
+    model = build_model(cfg.model)
     assert trainable(model) == PARAMS[name]
     side = 28 + 2 * cfg.data.pad  # the input the config's data settings produce
     assert model(torch.randn(3, 1, side, side)).shape == (3, 10)
@@ -37,14 +37,14 @@ def test_lenet_options_change_the_layers():
 
 def test_resnet_small_stem_keeps_resolution(compose_config):
     cfg = compose_config("model=resnet18", "model.stem=small")
-    model = instantiate(cfg.model)
+    model = build_model(cfg.model)
     assert model.conv1.kernel_size == (3, 3) and model.conv1.stride == (1, 1)
     assert isinstance(model.maxpool, torch.nn.Identity)
     assert model(torch.randn(2, 1, 28, 28)).shape == (2, 10)
 
 
 def test_mlp_hidden_sizes_are_configurable(compose_config):
-    model = instantiate(compose_config("model=mlp", "model.hidden=[64]").model)
+    model = build_model(compose_config("model=mlp", "model.hidden=[64]").model)
     assert trainable(model) == 784 * 64 + 64 + 64 * 10 + 10
 
 
@@ -62,7 +62,7 @@ def test_lenet_batch_norm_dropout_and_widths():
 
 
 def test_best_lenet_keeps_lenet5s_structure_within_62k_parameters(compose_config):
-    model = instantiate(compose_config("+experiment=best_lenet").model)
+    model = build_model(compose_config("+experiment=best_lenet").model)
     kinds = [type(m).__name__ for m in model.modules()]
     assert trainable(model) <= 62_000
     assert kinds.count("Conv2d") == 2 and kinds.count("MaxPool2d") == 2 and kinds.count("Linear") == 3

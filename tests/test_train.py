@@ -169,3 +169,15 @@ def test_grouped_steps_call_step_hooks_for_whoever_listens(compose_config, tmp_p
     assert counter.calls == {"on_after_backward": steps, "on_before_optimizer_step": steps}
     for name, weight in checkpoints["quiet"]["state_dict"].items():
         torch.testing.assert_close(checkpoints["listened"]["state_dict"][name], weight, msg=name)
+
+
+def test_a_compiled_model_trains_and_its_checkpoint_loads_uncompiled(compose_config, tmp_path):
+    from lenet_lab.training.trained_model import load_trained
+
+    cfg = compose_config("model.compile=true", "data.batch_size=16", "epochs=1")
+    metrics = train(cfg, tmp_path)
+    assert metrics["status"] == "completed"
+    weights = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)["state_dict"]
+    assert "model.features.0.weight" in weights and not any("_orig_mod" in name for name in weights)  # names as without compile
+    model = load_trained(tmp_path).model
+    assert not hasattr(model, "_compiled_call_impl") or model._compiled_call_impl is None  # predict and evaluate don't compile

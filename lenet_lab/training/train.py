@@ -66,6 +66,20 @@ def build_trainer(cfg: DictConfig, job_dir: Path, interactive: bool, label: str,
     )
 
 
+def build_model(node: DictConfig, **arguments) -> torch.nn.Module:
+    """The model config (and any constructor `arguments` on top) -> the plain nn.Module.
+    `compile` is the run's switch (train() compiles), not a constructor argument."""
+    return instantiate(OmegaConf.masked_copy(node, [key for key in node if key != "compile"]), **arguments)
+
+
+def compile_model(module: Classifier, cfg: DictConfig) -> None:
+    """model.compile=true: torch.compile the model in place (nn.Module.compile), so checkpoints keep
+    the same parameter names and evaluate/predict load them into an uncompiled model. After the
+    input-size check, whose one-image batch would be compiled for nothing."""
+    if cfg.model.get("compile"):
+        module.model.compile()
+
+
 def build(cfg: DictConfig) -> tuple[pl.LightningDataModule, Classifier]:
     """Config -> DataModule and LightningModule, seeded. Bad values fail here, before any data is read.
 
@@ -77,7 +91,7 @@ def build(cfg: DictConfig) -> tuple[pl.LightningDataModule, Classifier]:
     try:
         datamodule = instantiate(cfg.data)
         module = Classifier(
-            instantiate(cfg.model),
+            build_model(cfg.model),
             optimizer=instantiate(cfg.optimizer),
             lr_scheduler=instantiate(cfg.lr_scheduler) if cfg.get("lr_scheduler") else None,
             config=OmegaConf.to_container(cfg, resolve=True),
@@ -133,6 +147,7 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
     # in one process (Hydra's basic launcher) must not inherit the previous job's setting.
     torch.set_num_threads(threads_per_job(cfg))
     datamodule, module = build(cfg)
+    compile_model(module, cfg)
     datamodule.prepare_data()  # missing data fails here, before the trainer starts
     trainer = check_trainer(cfg, lambda: build_trainer(cfg, job_dir, interactive, label, extra_callbacks))
     checkpoint = job_dir / CHECKPOINT
