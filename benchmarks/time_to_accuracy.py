@@ -20,7 +20,8 @@ import lightning.pytorch as pl
 import torch
 from common import run_config
 
-from lenet_lab.training.train import build, build_trainer
+from lenet_lab.config.threads import threads_per_job
+from lenet_lab.training.train import build, build_trainer, compile_model
 
 TARGET = 0.99
 
@@ -57,7 +58,9 @@ def main() -> None:
         overrides.append("trainer.precision=bf16-mixed")
     cfg = run_config(*overrides, "trainer.enable_progress_bar=false")
     pl.seed_everything(cfg.seed, verbose=False)
+    torch.set_num_threads(threads_per_job(cfg))  # as train() does: `threads=1` on the command line is honoured
     datamodule, module = build(cfg)
+    compile_model(module, cfg)  # model.compile=true: compiled as train() compiles it, the compilation timed with the first epoch
     clock = TestAccuracyClock()
     with tempfile.TemporaryDirectory() as job_dir:
         trainer = build_trainer(cfg, Path(job_dir), interactive=False, label="", extra_callbacks=[clock])
