@@ -121,3 +121,12 @@ def test_lecun1998_experiment_is_the_papers_training(compose_config):
     assert cfg.lr_scheduler["values"][0] == [1, 0.0005] and cfg.epochs == 20
     assert cfg.data.batch_size == 1 and cfg.data.val_size == 0 and cfg.data.test_every_epoch
     assert compose_config("+experiment=lecun1998", "model.init=fan_in").model.init == "fan_in"  # the literal reading, one override away
+
+
+@pytest.mark.parametrize("experiment", options("experiment"))
+def test_every_experiment_composes_and_builds(compose_config, experiment):
+    from lenet_lab.training.train import build
+
+    cfg = compose_config(f"+experiment={experiment}")
+    _, module = build(cfg)  # schema, model, optimizer, scheduler and the input size all check out
+    assert sum(p.numel() for p in module.parameters()) > 0
