@@ -181,3 +181,22 @@ def test_a_compiled_model_trains_and_its_checkpoint_loads_uncompiled(compose_con
     assert "model.features.0.weight" in weights and not any("_orig_mod" in name for name in weights)  # names as without compile
     model = load_trained(tmp_path).model
     assert not hasattr(model, "_compiled_call_impl") or model._compiled_call_impl is None  # predict and evaluate don't compile
+
+
+def test_train_eval_measures_every_training_image_after_each_pass(compose_config, tmp_path):
+    from hydra.utils import instantiate
+
+    from lenet_lab.training.trained_model import load_trained
+
+    cfg = compose_config("data.train_eval_every_epoch=true", "data.augment=true", "data.batch_size=16", "epochs=2", "lr_scheduler=none")
+    metrics = train(cfg, tmp_path)
+    curves = scalars(tmp_path)
+    assert [step for step, _ in curves["train_eval/acc"]] == [step for step, _ in curves["val/acc"]]  # after every epoch
+    datamodule = instantiate(cfg.data)
+    datamodule.setup("fit")
+    images, labels = datamodule.splits["train"]
+    model = load_trained(tmp_path).model  # the weights after the last pass, no distortions
+    with torch.no_grad():
+        accuracy = (model(images.cpu()).argmax(1) == labels.cpu()).float().mean().item()
+    assert curves["train_eval/acc"][-1][1] == pytest.approx(accuracy, abs=1e-6)
+    assert metrics["status"] == "completed" and "train_eval/acc" in {tag for tag in curves}

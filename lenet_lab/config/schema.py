@@ -46,6 +46,7 @@ class DataSchema:
     augment: bool = False
     batches_per_step: Optional[int] = None
     test_every_epoch: bool = False
+    train_eval_every_epoch: bool = False
 
     def __post_init__(self):
         require(self.batch_size >= 1, "data.batch_size", self.batch_size, "must be at least 1")

@@ -19,6 +19,9 @@ from lenet_lab.data.idx import ensure_mnist, load_split
 from lenet_lab.data.pixels import to_inputs
 from lenet_lab.errors import DataError
 
+# The training images measured after each pass (data.train_eval_every_epoch), logged as train_eval/loss and train_eval/acc.
+TRAIN_EVAL = "train_eval"
+
 
 class MNISTDataModule(pl.LightningDataModule):
     def __init__(
@@ -36,6 +39,7 @@ class MNISTDataModule(pl.LightningDataModule):
         augment: bool = False,
         batches_per_step: int | None = None,
         test_every_epoch: bool = False,
+        train_eval_every_epoch: bool = False,
     ):
         super().__init__()
         self.root = Path(root).expanduser()
@@ -54,6 +58,7 @@ class MNISTDataModule(pl.LightningDataModule):
         # was set up for a fit (lenet_lab.training.grouped_steps); until then, what was asked for.
         self.training_group_size = self.batches_per_step
         self.test_every_epoch = test_every_epoch
+        self.train_eval_every_epoch = train_eval_every_epoch
         self.checked = False
         self.splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
@@ -128,12 +133,14 @@ class MNISTDataModule(pl.LightningDataModule):
     @property
     def validation_splits(self) -> list[str]:
         """What each validation dataloader holds, in order: the hold-out, and the test set when it
-        is to be measured after every epoch too (a paper's test error curve)."""
-        return ["val"] * bool(self.val_size) + ["test"] * self.test_every_epoch
+        is to be measured after every epoch too (a paper's test error curve), and the training images
+        as the 1998 paper plots its training error: all of them, after the pass, weights fixed, no
+        distortions (`train_eval`; the running `train/acc` is measured while the weights move)."""
+        return ["val"] * bool(self.val_size) + ["test"] * self.test_every_epoch + [TRAIN_EVAL] * self.train_eval_every_epoch
 
     def val_dataloader(self) -> list[TensorBatches]:
         # An empty list tells Lightning there is nothing to validate (val_size=0, as in 1998).
-        return [self._batches(split, self.eval_batch_size, shuffle=False) for split in self.validation_splits]
+        return [self._batches("train" if split == TRAIN_EVAL else split, self.eval_batch_size, shuffle=False) for split in self.validation_splits]
 
     def test_dataloader(self) -> TensorBatches:
         return self._batches("test", self.eval_batch_size, shuffle=False)

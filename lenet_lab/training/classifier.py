@@ -14,6 +14,7 @@ each (`lenet_lab.training.grouped_steps` decides when, and runs the group).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import lightning.pytorch as pl
@@ -21,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lenet_lab.data.mnist import TRAIN_EVAL
 from lenet_lab.training import grouped_steps
 from lenet_lab.training.divergence import DivergenceGuard
 
@@ -52,6 +54,7 @@ class Classifier(pl.LightningModule):
         # and how many optimizer steps apart they check the loss.
         self.plain_steps = False
         self.divergence_every = 0
+        self.untimed_seconds = 0.0  # measuring, not training: data.train_eval_every_epoch
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
@@ -112,9 +115,8 @@ class Classifier(pl.LightningModule):
         return losses[-1]  # what the divergence check reads
 
     def validation_step(self, batch, batch_idx, dataloader_idx=0):
-        # The hold-out, or the test set measured every epoch (data.test_every_epoch).
-        splits = getattr(self.trainer.datamodule, "validation_splits", ["val"])
-        self._step(batch, splits[dataloader_idx])
+        # The hold-out, the test set measured every epoch (data.test_every_epoch), the training set (train_eval).
+        self._step(batch, self._validation_split(dataloader_idx))
 
     def test_step(self, batch, batch_idx):
         self._step(batch, "test")
@@ -141,9 +143,22 @@ class Classifier(pl.LightningModule):
         if scheduler is not None and not self.automatic_optimization:  # Lightning steps it only in automatic mode
             scheduler.step()
 
+    def on_validation_batch_start(self, batch, batch_idx, dataloader_idx=0) -> None:
+        # The training set measured after a pass (data.train_eval_every_epoch) is not training: its
+        # time is kept apart, and train() leaves it out of train_time_s.
+        if self._validation_split(dataloader_idx) == TRAIN_EVAL:
+            self._untimed_since = time.perf_counter()
+
+    def on_validation_batch_end(self, outputs, batch, batch_idx, dataloader_idx=0) -> None:
+        if self._validation_split(dataloader_idx) == TRAIN_EVAL:
+            self.untimed_seconds += time.perf_counter() - self._untimed_since
+
+    def _validation_split(self, dataloader_idx: int) -> str:
+        return getattr(self.trainer.datamodule, "validation_splits", ["val"])[dataloader_idx]
+
     def on_validation_epoch_end(self) -> None:
-        self._log_epoch("val")
-        self._log_epoch("test")
+        for split in ("val", "test", TRAIN_EVAL):
+            self._log_epoch(split)
 
     def on_test_epoch_end(self) -> None:
         self._log_epoch("test")

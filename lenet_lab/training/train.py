@@ -178,10 +178,13 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
 
     # A resumed job's training time includes the time spent before the interruption.
     started = time.perf_counter() - float((previous or {}).get("train_time_s") or 0.0)
+
+    def training_seconds() -> float:  # without the training set's measurement after each pass (train_eval)
+        return time.perf_counter() - started - module.untimed_seconds
     try:
         # weights_only: a checkpoint is data, never code to unpickle.
         trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
-        fitted = outcome("completed", train_time_s=time.perf_counter() - started)
+        fitted = outcome("completed", train_time_s=training_seconds())
         if trainer.fast_dev_run:  # a check that the job runs: no numbers anyone could take for a result
             trainer.test(module, datamodule=datamodule, verbose=False)
             metrics = {"status": FAST_DEV_RUN, "note": "one batch of each split (debug=fdr): the code runs; no result"}
@@ -193,17 +196,17 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
         fitted.update(callback_group.outcome(trainer, cfg, tested))
         trainer.test(module, datamodule=datamodule, verbose=interactive, ckpt_path=tested, weights_only=True)
     except Diverged as error:
-        metrics = outcome("diverged", error=str(error), train_time_s=time.perf_counter() - started)
+        metrics = outcome("diverged", error=str(error), train_time_s=training_seconds())
         finish(metrics)
         print(f"{label + ': ' if label else ''}diverged: {error}", file=sys.stderr, flush=True)
         return metrics
     except (KeyboardInterrupt, SystemExit) as error:  # Lightning turns Ctrl-C and SIGTERM into SystemExit
-        finish(outcome("interrupted", error=type(error).__name__, train_time_s=time.perf_counter() - started))
+        finish(outcome("interrupted", error=type(error).__name__, train_time_s=training_seconds()))
         if isinstance(error, SIGTERMException):  # it carries no exit code: exit as a process killed by SIGTERM
             raise SystemExit(128 + signal.SIGTERM) from error
         raise
     except Exception as error:
-        finish(outcome("failed", error=f"{type(error).__name__}: {error}", train_time_s=time.perf_counter() - started))
+        finish(outcome("failed", error=f"{type(error).__name__}: {error}", train_time_s=training_seconds()))
         raise
     metrics = {**fitted, **{name: float(value) for name, value in trainer.callback_metrics.items() if name in FINAL_METRICS}}
     finish(metrics)
