@@ -36,7 +36,7 @@ class LeNet5(nn.Module):
             raise ValueError(f"dropout {dropout!r} must be in [0, 1)")
 
         def normed(channels: int) -> list[nn.Module]:
-            # Batch norm after each convolution (+44 parameters); its bias makes the convolution's own redundant.
+            # Batch norm after each convolution: its shift makes the convolution's bias redundant (+2 per channel, -1 bias).
             return [nn.BatchNorm2d(channels)] if batch_norm else []
 
         first, second = channels

@@ -6,12 +6,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import pandas as pd
 import yaml
 
 from lenet_lab import job_folder
 from lenet_lab.config import overrides
-from lenet_lab.reports.events import curves_frame, read_curve_records
+from lenet_lab.reports.events import read_curve_records
 
 
 @dataclass
@@ -26,11 +25,6 @@ class Job:
     @property
     def status(self) -> str:
         return self.metrics.get("status", "running")
-
-    @cached_property
-    def curves(self) -> pd.DataFrame:
-        """The records as a table: tag, step, epoch, value, wall_time."""
-        return curves_frame(self.records)
 
     def points(self, tag: str) -> list[tuple[int | None, float]]:
         """(epoch, value) of one curve, in step order; [] when the job never logged it."""
