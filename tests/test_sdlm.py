@@ -111,3 +111,18 @@ def test_probed_estimate_converges_to_the_exact_diagonal():
     probed = gauss_newton_diagonal(model, F.cross_entropy, x, y, probes=100, seed=1)
     for p in model.parameters():
         torch.testing.assert_close(probed[p], exact[p], rtol=0.15, atol=1e-4)
+
+
+def test_running_curvature_blends_each_new_estimate_in_at_its_rate():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 4))
+    x, y = torch.randn(3, 5), torch.randint(0, 4, (3,))
+    optimizer = SDLM(model.parameters(), running_every=10, running_rate=0.25)
+    before = {p: torch.rand_like(p) for p in model.parameters()}
+    optimizer.set_curvature(before)
+    optimizer.update_running_curvature(model, F.cross_entropy, x, y, seed=7)
+    fresh = gauss_newton_diagonal(model, F.cross_entropy, x, y, probes=1, seed=7)
+    for p in model.parameters():
+        torch.testing.assert_close(optimizer.state[p]["curvature"], 0.75 * before[p] + 0.25 * fresh[p])
+    with pytest.raises(ValueError, match="running_rate"):
+        SDLM(model.parameters(), running_every=10, running_rate=0)

@@ -121,6 +121,22 @@ def test_several_batches_per_step_make_the_same_updates_as_one(compose_config, t
 
 
 
+def test_sdlm_running_curvature_updates_every_n_optimizer_steps_grouped_or_not(compose_config, tmp_path, monkeypatch):
+    from lenet_lab.optim.sdlm import SDLM
+
+    runs, original = {}, SDLM.update_running_curvature
+    for per_step in (1, 3):
+        calls = []
+        monkeypatch.setattr(SDLM, "update_running_curvature", lambda self, *args, **kw: calls.append(1) or original(self, *args, **kw))
+        cfg = compose_config("optimizer=sdlm", "optimizer.running_every=2", "data.batch_size=6", f"data.batches_per_step={per_step}", "epochs=1")
+        train(cfg, tmp_path / str(per_step))
+        checkpoint = torch.load(tmp_path / str(per_step) / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+        assert len(calls) == checkpoint["global_step"] // 2 > 0  # counted in optimizer steps, grouped or not
+        runs[per_step] = checkpoint["state_dict"]
+    for name, weight in runs[1].items():  # the same images and probes either way: the same training
+        torch.testing.assert_close(runs[3][name], weight, msg=name)
+
+
 @pytest.mark.parametrize(
     "limit, optimizer_steps",
     [("++trainer.max_steps=5", 5), ("++trainer.limit_train_batches=2", 2 * 2), ("++trainer.limit_train_batches=1", 1 * 2)],

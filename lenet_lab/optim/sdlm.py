@@ -7,7 +7,9 @@ Plain stochastic gradient descent with one step size per parameter:
 where h_kk estimates the k-th diagonal element of the loss's Hessian (the Gauss-Newton
 approximation, which is never negative) and mu keeps the step bounded where h_kk is ~0. The
 estimate is made on a few hundred training images before each epoch, not every step: it is a
-property of the loss surface there, and it changes slowly.
+property of the loss surface there, and it changes slowly. Optionally (`running_every`) it is
+also kept as a running average through the epoch, h_kk <- (1 - rate) h_kk + rate h_kk(image),
+from one training image every `running_every` steps: the other reading of the paper's appendix.
 """
 
 from __future__ import annotations
@@ -26,13 +28,20 @@ class SDLM(Optimizer):
     """`lr` is the global step size eta; `curvature_samples` how many training images `estimate_curvature` is given.
 
     Until the first estimate every h_kk is 0: steps are lr / mu times the gradient.
+    `running_every` > 0: the training loop calls `update_running_curvature` every that many steps
+    with the step's images, blending them in at `running_rate`.
     """
 
-    def __init__(self, params, lr: float = 5e-4, mu: float = 0.02, curvature_samples: int = 500):
+    def __init__(
+        self, params, lr: float = 5e-4, mu: float = 0.02, curvature_samples: int = 500, running_every: int = 0, running_rate: float = 0.02
+    ):
         if lr <= 0 or mu <= 0 or curvature_samples < 1:
             raise ValueError(f"sdlm needs lr > 0, mu > 0 and curvature_samples >= 1, got lr={lr}, mu={mu}, curvature_samples={curvature_samples}")
+        if running_every < 0 or not 0 < running_rate <= 1:
+            raise ValueError(f"sdlm needs running_every >= 0 and 0 < running_rate <= 1, got {running_every} and {running_rate}")
         super().__init__(params, {"lr": lr, "mu": mu})
         self.curvature_samples = curvature_samples
+        self.running_every, self.running_rate = running_every, running_rate
         for group in self.param_groups:
             for p in group["params"]:
                 self.state[p]["curvature"] = torch.zeros_like(p, memory_format=torch.preserve_format)
@@ -66,9 +75,17 @@ class SDLM(Optimizer):
         hundred per-image gradients, a second or two, where the exact diagonal of an 84-output
         network (F6 of the 1998 LeNet-5) takes 84 times as many.
         """
+        self.set_curvature(self._owned(gauss_newton_diagonal(model, loss_fn, images, labels, probes=1, seed=seed)))
+
+    @torch.no_grad()
+    def update_running_curvature(self, model: nn.Module, loss_fn: LossFn, images: torch.Tensor, labels: torch.Tensor, seed: int = 0) -> None:
+        """h_kk <- (1 - running_rate) h_kk + running_rate * (the estimate on these images)."""
+        for p, h in self._owned(gauss_newton_diagonal(model, loss_fn, images, labels, probes=1, seed=seed)).items():
+            self.state[p]["curvature"].mul_(1 - self.running_rate).add_(h.to(p.device, p.dtype).clamp_min(0), alpha=self.running_rate)
+
+    def _owned(self, diagonal: dict[nn.Parameter, torch.Tensor]) -> dict[nn.Parameter, torch.Tensor]:
         owned = {p for group in self.param_groups for p in group["params"]}
-        diagonal = gauss_newton_diagonal(model, loss_fn, images, labels, probes=1, seed=seed)
-        self.set_curvature({p: h for p, h in diagonal.items() if p in owned})
+        return {p: h for p, h in diagonal.items() if p in owned}
 
 
 def gauss_newton_diagonal(

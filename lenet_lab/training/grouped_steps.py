@@ -107,6 +107,7 @@ def train_group(module: pl.LightningModule, group, plain: bool, check_every: int
     checks single steps: a group is thousands of steps at small batch sizes."""
     optimizer = module.optimizers()
     trainer, max_steps = module.trainer, module.trainer.max_steps
+    curvature_every = getattr(module, "running_curvature_every", 0)  # SDLM's running h_kk
     losses, scores, labels = [], [], []
     for images, batch_labels in group:
         batch_scores = module.model(images)
@@ -117,6 +118,8 @@ def train_group(module: pl.LightningModule, group, plain: bool, check_every: int
         labels.append(batch_labels)
         if check_every and trainer.global_step % check_every == 0:
             check_loss(loss, trainer)
+        if curvature_every and trainer.global_step % curvature_every == 0:
+            module.update_running_curvature(images, batch_labels)
         if trainer.global_step == max_steps:
             break
     return losses, scores, labels
