@@ -126,3 +126,35 @@ def test_running_curvature_blends_each_new_estimate_in_at_its_rate():
         torch.testing.assert_close(optimizer.state[p]["curvature"], 0.75 * before[p] + 0.25 * fresh[p])
     with pytest.raises(ValueError, match="running_rate"):
         SDLM(model.parameters(), running_every=10, running_rate=0)
+
+
+class TanhChain(nn.Module):
+    """tanh after every layer, one output: each weight reaches the output along one path only."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden, self.out = nn.Linear(3, 4), nn.Linear(4, 1)
+
+    def forward(self, x):
+        return torch.tanh(self.out(torch.tanh(self.hidden(x))))
+
+    def layerwise(self):
+        return [self.hidden, self.out], torch.tanh
+
+
+def test_layerwise_curvature_is_the_gauss_newton_diagonal_where_no_term_is_dropped():
+    # The paper's recipe drops off-diagonal terms; with one path per weight there are none to drop.
+    from lenet_lab.optim.sdlm import layerwise_diagonal
+
+    torch.manual_seed(0)
+    model, x = TanhChain(), torch.randn(6, 3)
+    squared_error = lambda out, labels: (out - 0.5).square().sum(1).mean()  # noqa: E731
+    labels = torch.zeros(6, dtype=torch.long)
+    exact, paper = gauss_newton_diagonal(model, squared_error, x, labels), layerwise_diagonal(model, squared_error, x, labels)
+    for p in model.parameters():
+        torch.testing.assert_close(paper[p], exact[p])
+    optimizer = SDLM(model.parameters(), curvature="layerwise")
+    optimizer.estimate_curvature(model, squared_error, x, labels)
+    torch.testing.assert_close(optimizer.state[model.hidden.weight]["curvature"], exact[model.hidden.weight])
+    with pytest.raises(ValueError, match="lists its layers"):
+        SDLM(model.parameters(), curvature="layerwise").estimate_curvature(nn.Linear(3, 1), squared_error, x, labels)

@@ -192,3 +192,9 @@ class _Features(nn.Module):
 
     def forward(self, x):
         return self.network.features(x)
+
+    def layerwise(self) -> tuple[list[nn.Module], Callable[[torch.Tensor], torch.Tensor]]:
+        """The layers in order and the squashing function after each: what SDLM's layer-by-layer
+        (the paper's) curvature backpropagates through (`optimizer.curvature=layerwise`)."""
+        n = self.network
+        return [n.c1, n.s2, n.c3, n.s4, n.c5, n.f6], squash

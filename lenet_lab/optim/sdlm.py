@@ -21,6 +21,9 @@ from torch import nn
 from torch.func import functional_call, grad, jacrev, vmap
 from torch.optim import Optimizer
 
+# gauss_newton: the Gauss-Newton diagonal of the whole network; layerwise: the 1998 paper's recipe
+# (appendix C), which backpropagates diagonal second derivatives layer by layer.
+CURVATURES = ("gauss_newton", "layerwise")
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (scores [N, C], labels [N]) -> mean loss
 
 
@@ -33,8 +36,17 @@ class SDLM(Optimizer):
     """
 
     def __init__(
-        self, params, lr: float = 5e-4, mu: float = 0.02, curvature_samples: int = 500, running_every: int = 0, running_rate: float = 0.02
+        self,
+        params,
+        lr: float = 5e-4,
+        mu: float = 0.02,
+        curvature_samples: int = 500,
+        running_every: int = 0,
+        running_rate: float = 0.02,
+        curvature: str = "gauss_newton",
     ):
+        if curvature not in CURVATURES:
+            raise ValueError(f"unknown sdlm curvature {curvature!r}; choose one of {', '.join(CURVATURES)}")
         if lr <= 0 or mu <= 0 or curvature_samples < 1:
             raise ValueError(f"sdlm needs lr > 0, mu > 0 and curvature_samples >= 1, got lr={lr}, mu={mu}, curvature_samples={curvature_samples}")
         if running_every < 0 or not 0 < running_rate <= 1:
@@ -42,6 +54,7 @@ class SDLM(Optimizer):
         super().__init__(params, {"lr": lr, "mu": mu})
         self.curvature_samples = curvature_samples
         self.running_every, self.running_rate = running_every, running_rate
+        self.curvature = curvature
         for group in self.param_groups:
             for p in group["params"]:
                 self.state[p]["curvature"] = torch.zeros_like(p, memory_format=torch.preserve_format)
@@ -75,13 +88,18 @@ class SDLM(Optimizer):
         hundred per-image gradients, a second or two, where the exact diagonal of an 84-output
         network (F6 of the 1998 LeNet-5) takes 84 times as many.
         """
-        self.set_curvature(self._owned(gauss_newton_diagonal(model, loss_fn, images, labels, probes=1, seed=seed)))
+        self.set_curvature(self._owned(self._diagonal(model, loss_fn, images, labels, seed)))
 
     @torch.no_grad()
     def update_running_curvature(self, model: nn.Module, loss_fn: LossFn, images: torch.Tensor, labels: torch.Tensor, seed: int = 0) -> None:
         """h_kk <- (1 - running_rate) h_kk + running_rate * (the estimate on these images)."""
-        for p, h in self._owned(gauss_newton_diagonal(model, loss_fn, images, labels, probes=1, seed=seed)).items():
+        for p, h in self._owned(self._diagonal(model, loss_fn, images, labels, seed)).items():
             self.state[p]["curvature"].mul_(1 - self.running_rate).add_(h.to(p.device, p.dtype).clamp_min(0), alpha=self.running_rate)
+
+    def _diagonal(self, model: nn.Module, loss_fn: LossFn, images: torch.Tensor, labels: torch.Tensor, seed: int) -> dict[nn.Parameter, torch.Tensor]:
+        if self.curvature == "layerwise":
+            return layerwise_diagonal(model, loss_fn, images, labels)
+        return gauss_newton_diagonal(model, loss_fn, images, labels, probes=1, seed=seed)
 
     def _owned(self, diagonal: dict[nn.Parameter, torch.Tensor]) -> dict[nn.Parameter, torch.Tensor]:
         owned = {p for group in self.param_groups for p in group["params"]}
@@ -136,3 +154,54 @@ def gauss_newton_diagonal(
             for name, g in per_example_grad(detached, x, direction).items():
                 total[name] += g.square().sum(0) / probes
     return {named[name]: t / len(labels) for name, t in total.items()}
+
+
+def layerwise_diagonal(model: nn.Module, loss_fn: LossFn, images: torch.Tensor, labels: torch.Tensor) -> dict[nn.Parameter, torch.Tensor]:
+    """The 1998 paper's h_kk (appendix C), averaged over the examples: second derivatives
+    backpropagated layer by layer with squared weights and squared slopes (Gauss-Newton: the
+    activation's second derivative dropped), summed over the connections that share a weight,
+    every off-diagonal term dropped, down from the diagonal of the loss's Hessian in the outputs.
+
+    `model.layerwise()` gives its layers in order, each affine in its input and linear in its
+    weights, and the elementwise activation after every one of them (the 1998 LeNet-5's F6 view).
+    It equals the Gauss-Newton diagonal where no weight is shared and no off-diagonal term matters
+    (a bias of the last layer); `benchmarks/sdlm_curvature.py` prints both, layer by layer.
+    """
+    if not hasattr(model, "layerwise"):
+        raise ValueError(f"optimizer.curvature=layerwise needs a model that lists its layers (layerwise()); {type(model).__name__} does not")
+    layers, activation = model.layerwise()
+    inputs, pre_activations, x = [], [], images
+    with torch.no_grad():
+        for layer in layers:
+            x = x.flatten(1) if isinstance(layer, nn.Linear) else x
+            inputs.append(x)
+            pre_activations.append(layer(x))
+            x = activation(pre_activations[-1])
+
+    def example_loss(output, label):
+        return loss_fn(output[None], label[None])
+
+    # d2E/dx2 of the outputs, each example's Hessian diagonal (its off-diagonal terms dropped).
+    c_x = torch.diagonal(vmap(jacrev(jacrev(example_loss)))(x, labels), dim1=1, dim2=2)
+    curvature = {}
+    for index in reversed(range(len(layers))):
+        layer, x_in, a = layers[index], inputs[index], pre_activations[index]
+        with torch.enable_grad():
+            a_leaf = a.detach().requires_grad_()
+            (slope,) = torch.autograd.grad(activation(a_leaf).sum(), a_leaf)  # elementwise activation: its slope
+        c_a = slope.square() * c_x.view_as(a)
+        # Every layer is affine in its input and linear in its weights: sum over connections of
+        # x_j^2 c_i is the weight gradient of <c, layer(x^2)>, and sum_i w_ij^2 c_i (d2E/dx_j^2)
+        # the input gradient of <c, the layer with squared weights>.
+        params = dict(layer.named_parameters(recurse=False))
+        leaves = {name: p.detach().requires_grad_() for name, p in params.items()}
+        with torch.enable_grad():
+            grads = torch.autograd.grad((functional_call(layer, leaves, (x_in.square(),)) * c_a).sum(), list(leaves.values()))
+        curvature.update({params[name]: g / len(images) for name, g in zip(params, grads)})
+        if index:
+            with torch.enable_grad():
+                z = torch.zeros_like(x_in, requires_grad=True)
+                squared = {name: p.detach().square() for name, p in params.items()}
+                (c_x,) = torch.autograd.grad((functional_call(layer, squared, (z,)) * c_a).sum(), z)
+            c_x = c_x.view_as(pre_activations[index - 1])
+    return curvature
