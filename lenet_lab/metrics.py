@@ -10,6 +10,9 @@ from __future__ import annotations
 import math
 
 FINAL = ("train/loss", "train/acc", "val/loss", "val/acc", "test/loss", "test/acc")
+# The training set's accuracy after a pass with the weights fixed (data.train_eval_every_epoch),
+# beside the running `train/acc` measured while they move: the 1998 paper's training error.
+TRAIN_EVAL_ACC = "train_eval/acc"
 
 
 def is_accuracy(name: str) -> bool:

@@ -202,6 +202,19 @@ def test_a_row_run_as_published_and_shortened_is_two_lines_never_averaged(tmp_pa
     assert "| adam " in markdown and "| adam (shortened) " in markdown
 
 
+def test_training_error_is_the_one_measured_after_the_pass_where_a_job_measured_it(tmp_path):
+    # The 1998 paper's training error is measured after each pass (data.train_eval_every_epoch);
+    # a job without that measurement falls back to its running accuracy.
+    rows = {"paper": {"overrides": ["optimizer=sdlm"], "published": {"train/err": 0.35}}}
+    after_pass = fake_row_job(tmp_path / "0_paper", "paper", ["optimizer=sdlm", "seed=1"], (0.980, 0.99, 0.99), rows)
+    fake_row_job(tmp_path / "1_paper", "paper", ["optimizer=sdlm", "seed=2"], (0.970, 0.99, 0.99), rows)
+    with SummaryWriter(str(after_pass)) as writer:
+        writer.add_scalar("train_eval/acc", 0.996, 9)
+    table = aggregate([tmp_path], plots=False)["published"]
+    assert table.measured.iloc[0] == pytest.approx((0.4 + 3.0) / 2)  # 100 - 99.6 and 100 - 97.0
+    assert "after the last pass with the weights fixed" in (tmp_path / "published.md").read_text()
+
+
 def test_no_published_table_without_sweep_files(sweep):
     aggregate([sweep], plots=False)
     assert not (sweep / "published.csv").exists() and not (sweep / "published.md").exists()

@@ -40,6 +40,8 @@ def summary_row(job: Job) -> dict:
         # Not "epochs": that column is the `epochs=` override when it was swept.
         "epochs_completed": job.metrics.get("epochs", max((epoch for *_, epoch, _, _ in job.records if epoch is not None), default=0)),
         **{tag: final_value(job, tag) for tag in metric_names.FINAL},
+        # The training set measured after the last pass, weights fixed (data.train_eval_every_epoch).
+        metric_names.TRAIN_EVAL_ACC: final_value(job, metric_names.TRAIN_EVAL_ACC),
         "best_val/acc": best,
         "best_val/epoch": pd.NA if best_epoch is None else best_epoch,
         "num_params": job.metrics.get("num_params", pd.NA),
