@@ -13,6 +13,8 @@ FINAL = ("train/loss", "train/acc", "val/loss", "val/acc", "test/loss", "test/ac
 # The training set's accuracy after a pass with the weights fixed (data.train_eval_every_epoch),
 # beside the running `train/acc` measured while they move: the 1998 paper's training error.
 TRAIN_EVAL_ACC = "train_eval/acc"
+# What metrics.json records when the job measured it: the final metrics and the training set's after the pass.
+RECORDED = (*FINAL, "train_eval/loss", TRAIN_EVAL_ACC)
 
 
 def is_accuracy(name: str) -> bool:

@@ -119,7 +119,7 @@ def test_lecun1998_experiment_is_the_papers_training(compose_config):
     assert cfg.model._target_.endswith("LeNet5_1998") and cfg.model.head == "rbf"
     assert cfg.optimizer._target_.endswith("SDLM") and cfg.optimizer.mu == 0.02 and cfg.optimizer.curvature_samples == 500
     assert cfg.lr_scheduler["values"][0] == [1, 0.0005] and cfg.epochs == 20
-    assert cfg.data.batch_size == 1 and cfg.data.val_size == 0 and cfg.data.test_every_epoch
+    assert cfg.data.batch_size == 1 and cfg.data.val_size == 0 and cfg.data.test_every_epoch and cfg.data.train_eval_every_epoch  # both of the paper's curves
     assert compose_config("+experiment=lecun1998", "model.init=fan_in").model.init == "fan_in"  # the literal reading, one override away
 
 

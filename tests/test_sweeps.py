@@ -111,6 +111,9 @@ def test_sweep_runs_in_quick_form_and_reports_published_vs_measured(name, mnist_
         assert line.difference == pytest.approx(line.measured - line.published)
         metrics = json.loads((jobs[line.row] / "metrics.json").read_text())
         metric = line.metric.replace(" %", "")
+        if metric.startswith("train/") and "train_eval/acc" in metrics:  # the training set after the pass (the 1998 row)
+            assert "data.train_eval_every_epoch=true" in rows[line.row]["overrides"]
+            metric = metric.replace("train/", "train_eval/")
         if metric.endswith("/err"):
             assert line.measured == pytest.approx(100 * (1 - metrics[metric.replace("/err", "/acc")]))
         else:

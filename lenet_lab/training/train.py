@@ -23,7 +23,7 @@ from lenet_lab.config.schema import validate
 from lenet_lab.config.threads import threads_per_job
 from lenet_lab.errors import UserError, one_line
 from lenet_lab.job_folder import CHECKPOINT, FAST_DEV_RUN, FINISHED, PROFILER_NAME, read_metrics, write_metrics
-from lenet_lab.metrics import FINAL as FINAL_METRICS
+from lenet_lab.metrics import RECORDED as FINAL_METRICS
 from lenet_lab.training import callback_group
 from lenet_lab.training import loggers as job_loggers
 from lenet_lab.training.classifier import Classifier
