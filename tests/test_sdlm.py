@@ -128,6 +128,19 @@ def test_running_curvature_blends_each_new_estimate_in_at_its_rate():
         SDLM(model.parameters(), running_every=10, running_rate=0)
 
 
+def test_an_optimizer_over_some_parameters_keeps_curvature_for_those_only():
+    # Fine-tuning the last layer: the estimate covers the whole network, the optimizer keeps its own.
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 4))
+    x, y = torch.randn(3, 5), torch.randint(0, 4, (3,))
+    optimizer = SDLM(model[2].parameters(), running_every=1, running_rate=1.0)
+    for estimate in (optimizer.estimate_curvature, optimizer.update_running_curvature):
+        estimate(model, F.cross_entropy, x, y, seed=3)
+        assert set(optimizer.state) == set(model[2].parameters())
+        fresh = gauss_newton_diagonal(model, F.cross_entropy, x, y, probes=1, seed=3)
+        torch.testing.assert_close(optimizer.state[model[2].weight]["curvature"], fresh[model[2].weight])
+
+
 class TanhChain(nn.Module):
     """tanh after every layer, one output: each weight reaches the output along one path only."""
 

@@ -62,7 +62,7 @@ class SDLM(Optimizer):
     def set_curvature(self, curvature: dict[nn.Parameter, torch.Tensor]) -> None:
         """New h_kk for the given parameters (the others keep theirs)."""
         for p, h in curvature.items():
-            self.state[p]["curvature"] = h.detach().to(p.device, p.dtype).clamp_min(0)
+            self.state[p]["curvature"] = _as_curvature(h, p)
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -94,7 +94,7 @@ class SDLM(Optimizer):
     def update_running_curvature(self, model: nn.Module, loss_fn: LossFn, images: torch.Tensor, labels: torch.Tensor, seed: int = 0) -> None:
         """h_kk <- (1 - running_rate) h_kk + running_rate * (the estimate on these images)."""
         for p, h in self._owned(self._diagonal(model, loss_fn, images, labels, seed)).items():
-            self.state[p]["curvature"].mul_(1 - self.running_rate).add_(h.to(p.device, p.dtype).clamp_min(0), alpha=self.running_rate)
+            self.state[p]["curvature"].mul_(1 - self.running_rate).add_(_as_curvature(h, p), alpha=self.running_rate)
 
     def _diagonal(self, model: nn.Module, loss_fn: LossFn, images: torch.Tensor, labels: torch.Tensor, seed: int) -> dict[nn.Parameter, torch.Tensor]:
         if self.curvature == "layerwise":
@@ -102,8 +102,13 @@ class SDLM(Optimizer):
         return gauss_newton_diagonal(model, loss_fn, images, labels, probes=1, seed=seed)
 
     def _owned(self, diagonal: dict[nn.Parameter, torch.Tensor]) -> dict[nn.Parameter, torch.Tensor]:
-        owned = {p for group in self.param_groups for p in group["params"]}
-        return {p: h for p, h in diagonal.items() if p in owned}
+        return {p: h for p, h in diagonal.items() if p in self.state}
+
+
+def _as_curvature(h: torch.Tensor, p: nn.Parameter) -> torch.Tensor:
+    """An estimate as the optimizer keeps it: beside its parameter, in its dtype, never negative
+    (a probed estimate of a term that is >= 0 can come out slightly below)."""
+    return h.detach().to(p.device, p.dtype).clamp_min(0)
 
 
 def gauss_newton_diagonal(
