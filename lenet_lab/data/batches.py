@@ -12,6 +12,13 @@ import math
 import torch
 
 
+def cut(tensor: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """`tensor[idx]` for a 1-D index into the first dimension. `index_select` copies whole rows
+    where advanced indexing computes every element's offset: a third of the CPU time for a batch of
+    256 MNIST images (benchmarks/README.md), ~3% of an MLP's step."""
+    return torch.index_select(tensor, 0, idx)
+
+
 class EpochPermutation:
     """The order of the examples in one epoch: a seeded shuffle, split between devices.
 
@@ -69,7 +76,7 @@ class BatchGroup:
 
     def __iter__(self):
         for idx in self.indices.split(self.batch_size):
-            images, labels = self.images[idx], self.labels[idx]
+            images, labels = cut(self.images, idx), cut(self.labels, idx)
             if self.device is not None and images.device != self.device:
                 images, labels = images.to(self.device, non_blocking=True), labels.to(self.device, non_blocking=True)
             yield images, labels
@@ -105,7 +112,7 @@ class TensorBatches:
         for start in range(0, len(order), step):
             idx = order[start : start + step]
             if self.batches_per_step == 1:
-                yield self.images[idx], self.labels[idx]
+                yield cut(self.images, idx), cut(self.labels, idx)
             else:
                 yield BatchGroup(self.images, self.labels, idx, self.batch_size)
 
