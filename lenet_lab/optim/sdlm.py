@@ -55,9 +55,13 @@ class SDLM(Optimizer):
         self.curvature_samples = curvature_samples
         self.running_every, self.running_rate = running_every, running_rate
         self.curvature = curvature
-        for group in self.param_groups:
-            for p in group["params"]:
-                self.state[p]["curvature"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+
+    def add_param_group(self, param_group: dict) -> None:
+        # Every parameter the optimizer owns has an h_kk from the start (0 until estimated), also in
+        # groups added later: the state's keys are the parameters it keeps curvature for.
+        super().add_param_group(param_group)
+        for p in self.param_groups[-1]["params"]:
+            self.state[p]["curvature"] = torch.zeros_like(p, memory_format=torch.preserve_format)
 
     def set_curvature(self, curvature: dict[nn.Parameter, torch.Tensor]) -> None:
         """New h_kk for the given parameters (the others keep theirs)."""
