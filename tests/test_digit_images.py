@@ -4,9 +4,9 @@ import time
 
 import numpy as np
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
-from lenet_lab.evaluation.digit_images import ImageError, centre_of_mass, find_images, load_digit, mnist_style
+from lenet_lab.evaluation.digit_images import MNIST_STROKES, ImageError, centre_of_mass, even_strokes, find_images, load_digit, mnist_style, stroke_width
 from tests.digit_pictures import glyph
 
 
@@ -91,6 +91,35 @@ def test_transparent_drawing_is_dark_ink_on_white(reference, tmp_path):
 def test_an_mnist_digit_passes_through_unchanged(reference):
     again = mnist_style(reference.astype(np.float32) / 255)
     assert np.abs(again.astype(int) - reference.astype(int)).mean() < 2
+
+
+def zero(pen_width: int, height: int = 160) -> np.ndarray:
+    """A 0 drawn as an ellipse with a pen `pen_width` pixels wide, dark on white: float gray."""
+    image = Image.new("L", (200, 240), 255)
+    ImageDraw.Draw(image).ellipse((50, 40, 50 + height * 5 // 8, 40 + height), outline=0, width=pen_width)
+    return gray(image)
+
+
+def width_in_field(digit: np.ndarray) -> float:
+    """Stroke width of a 28x28 digit as a fraction of its longest side, as MNIST's were measured."""
+    strokes = digit > 127
+    rows, cols = np.nonzero(strokes)
+    return stroke_width(strokes) / (max(np.ptp(rows), np.ptp(cols)) + 1)
+
+
+@pytest.mark.parametrize("pen_width", [3, 42])  # a ballpoint in a large scan; a marker that nearly fills the loop
+def test_strokes_of_a_width_mnist_never_has_are_redrawn_at_its_width(pen_width):
+    low, high = MNIST_STROKES
+    as_drawn = width_in_field(mnist_style(zero(pen_width), even_width=False))
+    assert not low <= as_drawn <= high  # the case the rule is for
+    assert low <= width_in_field(mnist_style(zero(pen_width))) <= high
+
+
+def test_strokes_of_mnist_width_and_small_pictures_are_left_as_drawn():
+    ink = 1 - zero(pen_width=20)  # 20 / 160: inside MNIST's range
+    assert even_strokes(ink) is ink
+    small = 1 - np.asarray(Image.fromarray(zero(pen_width=3)).resize((30, 36), Image.Resampling.BOX))
+    assert even_strokes(small) is small  # too few pixels to tell a fine pen from anti-aliasing
 
 
 def test_blank_and_unreadable_files_say_why(tmp_path):
