@@ -2,7 +2,9 @@
 
 import json
 import os
+import signal
 import sys
+import time
 
 import pytest
 import torch
@@ -10,6 +12,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 import run
 from lenet_lab.errors import DataError
+from lenet_lab.training.classifier import Classifier
 from lenet_lab.training.train import train
 from tests.conftest import make_mnist_root
 from tests.interruption import train_interrupted_in_epoch_3
@@ -157,6 +160,54 @@ def test_interrupted_job_resumes_to_the_same_epochs(compose_config, tmp_path, mo
     steps = val_acc_epochs(tmp_path)
     assert len(steps) == 4 and len(set(steps)) == 4  # epochs 1-4, none twice, none missing
     assert resumed["train/acc"] > 0 and resumed["test/acc"] > 0
+
+
+def test_a_killed_job_resumes_counting_its_training_time_from_its_checkpoint(compose_config, tmp_path, monkeypatch):
+    # Epochs 1-2 are made slow; the run is then killed with no result written (SIGKILL, a launcher's
+    # pool torn down): metrics.json is gone, the checkpoint of epoch 2 remains.
+    cfg = job_config(compose_config, "epochs=3")
+    original_step = Classifier.training_step
+
+    def slow_step(self, batch, batch_idx):
+        if batch_idx == 0:
+            time.sleep(1.0)
+        return original_step(self, batch, batch_idx)
+
+    monkeypatch.setattr(Classifier, "training_step", slow_step)
+    train_interrupted_in_epoch_3(cfg, tmp_path, monkeypatch)
+    monkeypatch.undo()
+    (tmp_path / "metrics.json").unlink()
+    saved = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    counted = saved["callbacks"]["TrainingClock"]["train_time_s"]
+    assert counted >= 2.0  # the two slow epochs
+
+    resumed = train(cfg, tmp_path)  # epoch 3 alone, fast
+    assert resumed["status"] == "completed" and resumed["epochs"] == 3
+    assert counted < resumed["train_time_s"] < counted + 30
+
+
+def test_a_job_resumed_with_its_max_time_spent_keeps_the_epochs_it_trained(compose_config, tmp_path, monkeypatch):
+    # max_time stops training within an epoch; the job is then interrupted while testing (as a SLURM
+    # time limit can). Rerun, it resumes with no time left and trains nothing: its epoch count must
+    # still be the epochs its curves hold, the one max_time cut short included.
+    cfg = job_config(compose_config, "epochs=1000", "data.batch_size=1", "++trainer.max_time=00:00:00:02")
+
+    def interrupt(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Classifier, "test_step", interrupt)
+    sigint = signal.getsignal(signal.SIGINT)
+    with pytest.raises(SystemExit):
+        train(cfg, tmp_path)
+    signal.signal(signal.SIGINT, sigint)
+    monkeypatch.undo()
+    interrupted = json.loads((tmp_path / "metrics.json").read_text())
+    assert interrupted["status"] == "interrupted" and interrupted["epochs"] >= 1
+
+    resumed = train(cfg, tmp_path)
+    assert resumed["status"] == "completed" and resumed["epochs"] == interrupted["epochs"]
+    assert len(val_acc_epochs(tmp_path)) == resumed["epochs"]  # each epoch validated once, none retrained
+    assert resumed["train_time_s"] >= 2
 
 
 def test_completed_job_is_skipped_not_retrained(compose_config, tmp_path):

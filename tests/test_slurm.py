@@ -231,7 +231,9 @@ def test_a_job_that_hits_the_time_limit_is_resubmitted_and_resumes(cluster, slow
     timeouts = len([line for line in said if "this job is timed-out" in line])
     assert timeouts >= 1, said
     assert len([line for line in said if "Requeued job" in line]) == timeouts
-    assert len([line for line in said if "Starting with JobEnvironment" in line]) == timeouts + 1 == len(runs)
+    starts = len([line for line in said if "Starting with JobEnvironment" in line])
+    # A run requeued after max_time was spent (while testing) resumes, trains nothing and logs no epoch.
+    assert starts == timeouts + 1 and starts - 1 <= len(runs) <= starts
     assert recorded["train_time_s"] >= 60  # counted across the runs, like the training
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-import time
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -31,6 +30,7 @@ from lenet_lab.training.cuda_check import drop_nvml_check_without_driver
 from lenet_lab.training.divergence import Diverged, DivergenceGuard
 from lenet_lab.training.epoch_line import EpochLine
 from lenet_lab.training.test_evaluation import TestEvaluation
+from lenet_lab.training.training_clock import TrainingClock
 
 
 def build_trainer(cfg: DictConfig, job_dir: Path, interactive: bool, label: str, extra_callbacks=()) -> pl.Trainer:
@@ -149,7 +149,9 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
     datamodule, module = build(cfg)
     compile_model(module, cfg)
     datamodule.prepare_data()  # missing data fails here, before the trainer starts
-    trainer = check_trainer(cfg, lambda: build_trainer(cfg, job_dir, interactive, label, extra_callbacks))
+    # A resumed job's training time includes the time spent before the interruption.
+    clock = TrainingClock(earlier_s=float((previous or {}).get("train_time_s") or 0.0))
+    trainer = check_trainer(cfg, lambda: build_trainer(cfg, job_dir, interactive, label, (*extra_callbacks, clock)))
     checkpoint = job_dir / CHECKPOINT
     resume_from = str(checkpoint) if checkpoint.is_file() else None
 
@@ -163,6 +165,14 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
         if trainer.is_global_zero:
             job_loggers.publish(trainer.loggers, job_dir, module.config, metrics, [name for name in FINAL_METRICS if name in metrics])
 
+    def epochs_trained() -> int:
+        if "epochs_completed" in trainer.callback_metrics:  # logged at every epoch's end
+            return int(trainer.callback_metrics["epochs_completed"])
+        # No epoch ended in this process. A run that resumes with trainer.max_time already spent trains
+        # nothing, and its checkpoint calls the epoch that max_time cut short unfinished; the run
+        # before it counted (and logged) that epoch: keep its count.
+        return max(trainer.current_epoch, int((previous or {}).get("epochs") or 0))
+
     def outcome(status: str, **extra) -> dict:
         # A resumed job whose training was already done (it failed while testing) logs no new
         # training numbers: the earlier run's stand until replaced.
@@ -171,20 +181,16 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
             "status": status,
             **earlier,
             **{name: float(value) for name, value in trainer.callback_metrics.items() if name in FINAL_METRICS},
-            "epochs": int(trainer.callback_metrics.get("epochs_completed", trainer.current_epoch)),
+            "epochs": epochs_trained(),
             "num_params": sum(p.numel() for p in module.model.parameters() if p.requires_grad),
             **extra,
         }
 
-    # A resumed job's training time includes the time spent before the interruption.
-    started = time.perf_counter() - float((previous or {}).get("train_time_s") or 0.0)
-
-    def training_seconds() -> float:  # without the training set's measurement after each pass (train_eval)
-        return time.perf_counter() - started - module.untimed_seconds
+    clock.start(module)
     try:
         # weights_only: a checkpoint is data, never code to unpickle.
         trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
-        fitted = outcome("completed", train_time_s=training_seconds())
+        fitted = outcome("completed", train_time_s=clock.stop())
         if trainer.fast_dev_run:  # a check that the job runs: no numbers anyone could take for a result
             trainer.test(module, datamodule=datamodule, verbose=False)
             metrics = {"status": FAST_DEV_RUN, "note": "one batch of each split (debug=fdr): the code runs; no result"}
@@ -196,17 +202,17 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
         fitted.update(callback_group.outcome(trainer, cfg, tested))
         trainer.test(module, datamodule=datamodule, verbose=interactive, ckpt_path=tested, weights_only=True)
     except Diverged as error:
-        metrics = outcome("diverged", error=str(error), train_time_s=training_seconds())
+        metrics = outcome("diverged", error=str(error), train_time_s=clock.seconds())
         finish(metrics)
         print(f"{label + ': ' if label else ''}diverged: {error}", file=sys.stderr, flush=True)
         return metrics
     except (KeyboardInterrupt, SystemExit) as error:  # Lightning turns Ctrl-C and SIGTERM into SystemExit
-        finish(outcome("interrupted", error=type(error).__name__, train_time_s=training_seconds()))
+        finish(outcome("interrupted", error=type(error).__name__, train_time_s=clock.seconds()))
         if isinstance(error, SIGTERMException):  # it carries no exit code: exit as a process killed by SIGTERM
             raise SystemExit(128 + signal.SIGTERM) from error
         raise
     except Exception as error:
-        finish(outcome("failed", error=f"{type(error).__name__}: {error}", train_time_s=training_seconds()))
+        finish(outcome("failed", error=f"{type(error).__name__}: {error}", train_time_s=clock.seconds()))
         raise
     metrics = {**fitted, **{name: float(value) for name, value in trainer.callback_metrics.items() if name in FINAL_METRICS}}
     finish(metrics)
