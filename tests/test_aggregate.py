@@ -243,3 +243,18 @@ def test_one_seed_of_a_published_row_gets_its_test_set_interval(tmp_path):
     assert (table.loc["test/acc %", "ci95_low"], table.loc["test/acc %", "ci95_high"]) == pytest.approx((100 * low, 100 * high))
     assert table.loc["test/acc %", "published_inside"] == "no" and table.loc["test/acc %", "interval"] == "Wilson, 10000 test images"
     assert table.loc["test/err %", "ci95_low"] == pytest.approx(100 * (1 - high)) and table.loc["test/err %", "published_inside"] == "no"
+
+
+def test_a_seed_at_chance_is_named_beside_its_groups_interval(sweep):
+    # model=a's third seed never trained: 11.35% is what predicting one digit scores on MNIST's test set.
+    fake_job(sweep / "4_model=a,seed=3", ["model=a", "seed=3", "epochs=3"], [0.11, 0.11, 0.11], 0.1135)
+    aggregate([sweep], plots=False)
+    markdown = (sweep / "results.md").read_text()
+    at_chance = markdown.split("## Jobs at chance")[1].split("## Jobs\n")[0]
+    assert "`4_model=a,seed=3`: test/acc 11.35%, at chance" in at_chance
+    assert "seed=1" not in at_chance and "seed=2" not in at_chance  # the seeds that trained are not listed
+
+
+def test_no_jobs_at_chance_section_when_every_seed_trained(sweep):
+    aggregate([sweep], plots=False)
+    assert "at chance" not in (sweep / "results.md").read_text()

@@ -16,7 +16,19 @@ from lenet_lab.evaluation.job_evaluation import correct_per_image
 from lenet_lab.job_folder import extra_files, find_job_dirs, setting
 from lenet_lab.reports.jobs import load_job
 from lenet_lab.reports.published import ROW, SWEEP, published_markdown, published_table, sweep_record
-from lenet_lab.reports.tables import DEFAULT_METRICS, LEGEND, compare, comparison_markdown, curves_table, default_group_by, jobs_markdown, parameter_columns, summarize
+from lenet_lab.reports.tables import (
+    AT_CHANCE_NOTE,
+    DEFAULT_METRICS,
+    LEGEND,
+    at_chance_markdown,
+    compare,
+    comparison_markdown,
+    curves_table,
+    default_group_by,
+    jobs_markdown,
+    parameter_columns,
+    summarize,
+)
 
 
 def aggregate(
@@ -78,8 +90,10 @@ def aggregate(
     if "md" in formats:
         failed = summary[summary.status != "completed"]
         notes = "".join(f"- `{row.job}`: {row.status} {row.error}".rstrip() + "\n" for row in failed.itertuples())
+        untrained = at_chance_markdown(summary, primary)
         (out / "results.md").write_text(
             f"# Comparison ({len(jobs)} jobs)\n\n{LEGEND.format(primary=primary)}\n\n{table}\n\n"
+            + (f"## Jobs at chance\n\n{AT_CHANCE_NOTE}\n\n{untrained}\n" if untrained else "")
             + (f"## Jobs not completed\n\n{notes}\n" if notes else "")
             + f"## Jobs\n\n{jobs_markdown(summary, parameters)}\n"
         )

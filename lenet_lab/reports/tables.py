@@ -159,6 +159,26 @@ def comparison_markdown(comparison: pd.DataFrame, group_by: list[str], metrics: 
     return markdown_table(shown)
 
 
+# Ten classes: a network that learned nothing scores 0.10-0.11 (it predicts one digit). 0.2 leaves room
+# for a little learning; no trained configuration of this project ends near it.
+CHANCE_ACCURACY = 0.2
+AT_CHANCE_NOTE = (
+    "These seeds completed but never learned (below 20% on 10 classes). Their groups' means and intervals above "
+    "average them in with the seeds that trained: read those groups seed by seed."
+)
+
+
+def at_chance_markdown(summary: pd.DataFrame, metric: str) -> str:
+    """A line per completed job whose accuracy `metric` is at chance: a seed that never trained.
+
+    Its group's mean and t interval average it in as if it were noise (one such seed of three makes
+    an interval like [-55, 193] %), so results.md names it. Empty for a metric that is no accuracy."""
+    if not metric_names.is_accuracy(metric) or metric not in summary:
+        return ""
+    low = summary[(summary.status == "completed") & (summary[metric] < CHANCE_ACCURACY)]
+    return "".join(f"- `{job}`: {metric} {metric_names.shown(metric, value)}, at chance\n" for job, value in zip(low.job, low[metric]))
+
+
 def jobs_markdown(summary: pd.DataFrame, parameters: list[str]) -> str:
     shown = summary[["job", *parameters, "status"]].copy()
     for tag in [*(m for m in metric_names.FINAL if metric_names.is_accuracy(m)), "best_val/acc"]:
