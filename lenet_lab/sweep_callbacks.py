@@ -64,10 +64,11 @@ def distinct_builds(jobs: list[list[str]]) -> list[tuple[int, list[str]]]:
 
 
 class AggregateSweep(Callback):
-    def __init__(self, plots: bool = True, validate_first: bool = True, metric: str | None = None):
+    def __init__(self, plots: bool = True, validate_first: bool = True, metric: str | None = None, baseline: str | None = None):
         self.plots = plots
         self.validate_first = validate_first
-        self.metric = metric  # the primary metric of the comparison (None: test/acc)
+        self.metric = metric  # the metric groups are ranked on (None: val/acc); they are judged on its test counterpart
+        self.baseline = baseline  # "optimizer=sgd": every group compared with this one instead of the top-ranked
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         """Hydra checks every job's keys and types before the first starts; this adds the value checks."""
@@ -101,7 +102,7 @@ class AggregateSweep(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
         try:
-            result = aggregate([sweep_dir], out=sweep_dir, plots=self.plots, metric=self.metric)
+            result = aggregate([sweep_dir], out=sweep_dir, plots=self.plots, metric=self.metric, baseline=self.baseline)
         except Exception as error:  # the jobs' own results are safe on disk; say why there is no table
             print(f"aggregation of {sweep_dir} failed: {error}", file=sys.stderr)
             return

@@ -39,6 +39,7 @@ def aggregate(
     formats: tuple[str, ...] = ("csv", "md"),
     plots: bool = True,
     metric: str | None = None,
+    baseline: str | None = None,
 ) -> dict:
     """Read every job under `paths`, write the tables (and figures) into `out`; return the tables.
 
