@@ -9,14 +9,15 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from lenet_lab import evaluate
+from lenet_lab.evaluation.calibration import expected_calibration_error, reliability_table
 from lenet_lab.evaluation.classification import accuracy, classification_report, confusion_matrix
 from lenet_lab.evaluation.features import penultimate_features
-from lenet_lab.evaluation.job_evaluation import read_confusion, read_report
+from lenet_lab.evaluation.job_evaluation import read_calibration, read_confusion, read_report
 from lenet_lab.evaluation.tsne import tsne
 from lenet_lab.training.train import build, train
 from tests.conftest import TINY_TEST, TINY_TRAIN
 
-EVALUATION_FILES = ("confusion_matrix.csv", "confusion_matrix.png", "classification_report.csv", "misclassified.png", "predictions.png")
+EVALUATION_FILES = ("confusion_matrix.csv", "confusion_matrix.png", "classification_report.csv", "misclassified.png", "predictions.png", "calibration.csv", "reliability.png")
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +46,8 @@ def test_a_tested_job_leaves_its_evaluation(tested_job):
     report = read_report(job_dir)
     assert report["class"].tolist() == [str(c) for c in range(10)] + ["macro avg", "weighted avg"]
     assert report.support.iloc[:10].sum() == TINY_TEST
+    bins = read_calibration(job_dir)
+    assert len(bins) == 15 and bins["count"].sum() == TINY_TEST
 
 
 def test_tensorboard_has_the_confusion_matrix_image(tested_job):
@@ -64,7 +67,7 @@ def test_evaluate_cli_redoes_it_from_the_checkpoint_with_tsne(tested_job, mnist_
     (job_dir / "evaluation" / "confusion_matrix.csv").unlink()
     assert evaluate.main([str(job_dir), "--n", "60", "--data-root", str(mnist_root), "--threads", "1"]) == 0
     printed = capsys.readouterr().out
-    assert "macro avg" in printed and f"test accuracy {100 * metrics['test/acc']:.2f}%" in printed
+    assert "macro avg" in printed and "expected calibration error" in printed and f"test accuracy {100 * metrics['test/acc']:.2f}%" in printed
     assert (read_confusion(job_dir) == before).all()  # the same weights, the same predictions
     table = pd.read_csv(job_dir / "evaluation" / "tsne.csv")
     assert len(table) == 60 and list(table.columns) == ["index", "label", "features_x", "features_y", "pixels_x", "pixels_y"]
@@ -85,13 +88,32 @@ def test_classification_report_by_hand():
     predicted = [0, 0, 1, 1, 1, 1]
     matrix = confusion_matrix(labels, predicted, num_classes=3)
     assert matrix.tolist() == [[2, 1, 0], [0, 2, 0], [0, 1, 0]]
-    report = classification_report(matrix).set_index("class")
+    report = classification_report(labels, predicted, num_classes=3).set_index("class")
     assert report.loc["0", ["precision", "recall"]].tolist() == pytest.approx([1.0, 2 / 3])
     assert report.loc["1", ["precision", "recall", "f1"]].tolist() == pytest.approx([0.5, 1.0, 2 / 3])
     assert report.loc["2", ["precision", "recall", "f1"]].tolist() == [0.0, 0.0, 0.0]  # never predicted: 0, not NaN
     assert report.loc["macro avg", "recall"] == pytest.approx((2 / 3 + 1 + 0) / 3)
     assert report.loc["weighted avg", "recall"] == pytest.approx(4 / 6)  # = accuracy
     assert accuracy(matrix) == pytest.approx(4 / 6)
+
+
+
+def test_calibration_error_is_torchmetrics_multiclass_one_and_the_tables_average():
+    from torchmetrics.functional.classification import multiclass_calibration_error
+
+    generator = torch.Generator().manual_seed(0)
+    probabilities = torch.softmax(3 * torch.randn(500, 10, generator=generator), dim=1)
+    labels = torch.randint(0, 10, (500,), generator=generator)
+    confidence, predicted = probabilities.max(1)
+    right = (predicted == labels).numpy()
+    error = expected_calibration_error(confidence.numpy(), right)
+    assert error == pytest.approx(float(multiclass_calibration_error(probabilities, labels, 10, n_bins=15)), abs=1e-6)  # top-label = multiclass
+    table = reliability_table(confidence.numpy(), right)
+    assert table["count"].sum() == 500 and table.low.iloc[0] == 0 and table.high.iloc[-1] == 1
+    gaps = (table.accuracy - table.confidence).abs().fillna(0)
+    assert (table["count"] * gaps).sum() / 500 == pytest.approx(error, abs=1e-6)  # the diagram's bins are the error's
+    assert expected_calibration_error([0.95] * 20, [1] * 19 + [0]) == pytest.approx(0.0, abs=1e-6)  # 95% sure, 95% right
+    assert expected_calibration_error([0.9] * 10, [0] * 10) == pytest.approx(0.9)
 
 
 @pytest.mark.parametrize("model, width", [("lenet", 84), ("lenet_keras", 120), ("mlp", 32), ("lenet5_1998", 84)])

@@ -10,7 +10,7 @@ from scipy import stats
 
 from lenet_lab import compare as compare_command
 from lenet_lab import job_folder
-from lenet_lab.evaluation.classification import REPORT_CSV, classification_report, confusion_matrix
+from lenet_lab.evaluation.classification import REPORT_CSV, classification_report
 from lenet_lab.job_folder import write_metrics
 from lenet_lab.reports import statistics
 from lenet_lab.reports.significance import against_best
@@ -121,7 +121,7 @@ def job_with_predictions(path, labels, predicted, seed=1, model="lenet"):
     write_metrics(path, {"status": "completed", "test/acc": float(np.mean(labels == predicted))})
     job_folder.evaluation_dir(path).mkdir()
     np.savez_compressed(job_folder.predictions_file(path), label=labels.astype(np.uint8), predicted=predicted.astype(np.uint8), confidence=np.ones(len(labels), np.float16))
-    classification_report(confusion_matrix(labels, predicted, 10)).to_csv(job_folder.evaluation_dir(path) / REPORT_CSV, index=False)
+    classification_report(labels, predicted, 10).to_csv(job_folder.evaluation_dir(path) / REPORT_CSV, index=False)
     return path
 
 

@@ -1,4 +1,4 @@
-"""True and predicted labels -> confusion matrix -> per-class precision, recall and F1.
+"""True and predicted labels -> confusion matrix -> per-class precision, recall and F1, all torchmetrics'.
 
 Pure functions on arrays and tables, no files: `lenet_lab.evaluation.job_evaluation` writes them into a job
 folder and reads them back (`read_confusion`, `read_report`).
@@ -8,39 +8,39 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import torch
+from torchmetrics.functional.classification import multiclass_confusion_matrix, multiclass_f1_score, multiclass_precision, multiclass_recall
 
 CONFUSION_CSV = "confusion_matrix.csv"
 REPORT_CSV = "classification_report.csv"
 
+SCORES = {"precision": multiclass_precision, "recall": multiclass_recall, "f1": multiclass_f1_score}
+
+
+def _tensors(labels, predictions) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.as_tensor(np.asarray(predictions, dtype=np.int64).ravel()), torch.as_tensor(np.asarray(labels, dtype=np.int64).ravel())
+
 
 def confusion_matrix(labels, predictions, num_classes: int = 10) -> np.ndarray:
     """int64 [num_classes, num_classes]: row = true class, column = predicted class."""
-    labels = np.asarray(labels, dtype=np.int64).ravel()
-    predictions = np.asarray(predictions, dtype=np.int64).ravel()
-    return np.bincount(labels * num_classes + predictions, minlength=num_classes**2).reshape(num_classes, num_classes)
+    predicted, target = _tensors(labels, predictions)
+    return multiclass_confusion_matrix(predicted, target, num_classes).numpy().astype(np.int64)
 
 
-def classification_report(matrix: np.ndarray) -> pd.DataFrame:
+def classification_report(labels, predictions, num_classes: int = 10) -> pd.DataFrame:
     """One row per class (precision, recall, F1, support), then "macro avg" and "weighted avg"
-    rows, as scikit-learn's report has them. A class never predicted has precision 0, not NaN."""
-    matrix = np.asarray(matrix, dtype=np.float64)
-    hits = np.diag(matrix)
-    support = matrix.sum(1)  # how many of each class there are
-    predicted = matrix.sum(0)  # how often each class was predicted
-    precision = np.divide(hits, predicted, out=np.zeros_like(hits), where=predicted > 0)
-    recall = np.divide(hits, support, out=np.zeros_like(hits), where=support > 0)
-    both = precision + recall
-    f1 = np.divide(2 * precision * recall, both, out=np.zeros_like(hits), where=both > 0)
-    report = pd.DataFrame({"class": [str(c) for c in range(len(hits))], "precision": precision, "recall": recall, "f1": f1, "support": support.astype(np.int64)})
-    total = support.sum()
-    weights = support / total if total else np.zeros_like(support)
+    rows, as scikit-learn's report has them. A class never predicted has precision 0, not NaN
+    (torchmetrics' zero_division); torchmetrics' macro average leaves out a class that is neither
+    present nor predicted, where scikit-learn would average in its zeros."""
+    predicted, target = _tensors(labels, predictions)
+    support = torch.bincount(target, minlength=num_classes).numpy()
+    columns = {name: score(predicted, target, num_classes, average="none").numpy().astype(np.float64) for name, score in SCORES.items()}
+    report = pd.DataFrame({"class": [str(c) for c in range(num_classes)], **columns, "support": support.astype(np.int64)})
     averages = pd.DataFrame(
         {
             "class": ["macro avg", "weighted avg"],
-            "precision": [precision.mean(), precision @ weights],
-            "recall": [recall.mean(), recall @ weights],
-            "f1": [f1.mean(), f1 @ weights],
-            "support": [int(total), int(total)],
+            **{name: [float(score(predicted, target, num_classes, average=way)) for way in ("macro", "weighted")] for name, score in SCORES.items()},
+            "support": [int(support.sum())] * 2,
         }
     )
     return pd.concat([report, averages], ignore_index=True)

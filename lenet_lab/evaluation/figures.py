@@ -1,4 +1,4 @@
-"""Figures of one model's test predictions: confusion matrix, grids of digits, t-SNE maps.
+"""Figures of one model's test predictions: confusion matrix, reliability diagram, grids of digits, t-SNE maps.
 
 Each `*_figure` function takes arrays and returns a matplotlib Figure (to save with
 `save_figure`, or to `render` once for both a file and TensorBoard); each `draw_*` function draws into an
@@ -64,6 +64,34 @@ def confusion_figure(matrix: np.ndarray, title: str = "") -> plt.Figure:
     wrong = int(matrix.sum() - np.trace(matrix))
     fig, ax = plt.subplots(figsize=(5.5, 5))
     draw_confusion(ax, matrix, title or f"confusion matrix: {wrong} of {int(matrix.sum())} test digits wrong")
+    fig.tight_layout()
+    return fig
+
+
+def draw_reliability(ax: plt.Axes, table, label: str = "", colour: str | None = None) -> None:
+    """A reliability diagram from `calibration.reliability_table`: accuracy against mean confidence
+    per bin (empty bins left out), the diagonal where they would be equal; below it, overconfident."""
+    shown = table[table["count"] > 0]
+    ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1)
+    ax.plot(shown["confidence"], shown["accuracy"], marker="o", markersize=3, label=label or None, color=colour)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("confidence (probability of the predicted class)")
+    ax.set_ylabel("accuracy")
+    ax.grid(alpha=0.3)
+
+
+def reliability_figure(table, error: float) -> plt.Figure:
+    """One job's reliability diagram, with how many test digits each bin holds beneath it: most
+    sit in the last bin, and the gaps of nearly empty bins mean little."""
+    fig, (ax, counts) = plt.subplots(2, 1, figsize=(4.5, 5.5), height_ratios=(3, 1), sharex=True)
+    draw_reliability(ax, table)
+    ax.set_xlabel("")
+    ax.set_title(f"reliability: expected calibration error {100 * error:.2f}%", fontsize=10)
+    counts.bar((table["low"] + table["high"]) / 2, table["count"], width=table["high"] - table["low"], color="tab:blue", alpha=0.7)
+    counts.set_yscale("symlog")
+    counts.set_ylabel("digits")
+    counts.set_xlabel("confidence (probability of the predicted class)")
     fig.tight_layout()
     return fig
 

@@ -2,6 +2,8 @@
 
     confusion_matrix.csv / .png    row = true class, column = predicted class
     classification_report.csv      per-class precision, recall, F1, support; macro and weighted averages
+    calibration.csv / reliability.png   confidence bins: digits, mean confidence, accuracy; the expected
+                                   calibration error in the figure's title and the printed report
     misclassified.png              the wrong predictions, most confident first, "true->predicted"
     predictions.png                random test digits with their predictions
     predictions.npz                every test image's label, predicted class and confidence, in test-set
@@ -9,7 +11,7 @@
 
 Written for every job when it is tested (`lenet_lab.training.test_evaluation`), and again on demand
 from a job's checkpoint (`python -m lenet_lab.evaluate JOB_DIR`); read back with `read_confusion`
-and `read_report`, drawn with `lenet_lab.evaluation.figures`. Cheap on purpose: every job of
+, `read_report` and `read_calibration`, drawn with `lenet_lab.evaluation.figures`. Cheap on purpose: every job of
 every sweep pays for it (about a second on a CPU).
 """
 
@@ -22,6 +24,7 @@ import pandas as pd
 import torch
 
 from lenet_lab.evaluation import figures
+from lenet_lab.evaluation.calibration import CALIBRATION_CSV, expected_calibration_error, reliability_table
 from lenet_lab.evaluation.classification import CONFUSION_CSV, REPORT_CSV, accuracy, classification_report, confusion_matrix, confusion_table, format_report
 from lenet_lab.job_folder import evaluation_dir, predictions_file
 
@@ -38,6 +41,11 @@ def read_confusion(job_dir: str | Path) -> np.ndarray:
 def read_report(job_dir: str | Path) -> pd.DataFrame:
     """A job's classification report from its evaluation ("class" is text: "0".."9", "macro avg", "weighted avg")."""
     return pd.read_csv(evaluation_dir(job_dir) / REPORT_CSV, dtype={"class": str})
+
+
+def read_calibration(job_dir: str | Path) -> pd.DataFrame:
+    """A job's reliability table (`calibration.reliability_table`) from its evaluation."""
+    return pd.read_csv(evaluation_dir(job_dir) / CALIBRATION_CSV)
 
 
 def read_predictions(job_dir: str | Path) -> dict[str, np.ndarray] | None:
@@ -63,7 +71,7 @@ def evaluate_predictions(job_dir: str | Path, images: torch.Tensor, labels: torc
     `labels` [N] and the model's `scores` [N, classes] (highest = prediction); log the confusion
     matrix and the mistakes as images to `writer` (a TensorBoard SummaryWriter) if given.
 
-    Returns the confusion matrix, the report table, the accuracy and the output folder.
+    Returns the confusion matrix, the report table, the accuracy, the expected calibration error, the output folder and the printed text.
     """
     out = evaluation_dir(job_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -75,13 +83,17 @@ def evaluate_predictions(job_dir: str | Path, images: torch.Tensor, labels: torc
     pictures = images[:, 0].float().numpy()
 
     matrix = confusion_matrix(labels, predicted, num_classes=scores.shape[1])
-    report = classification_report(matrix)
+    report = classification_report(labels, predicted, num_classes=scores.shape[1])
+    right = predicted == labels
+    error = expected_calibration_error(confidence.numpy(), right)
+    reliability = reliability_table(confidence.numpy(), right)
+    reliability.to_csv(out / CALIBRATION_CSV, index=False)
     confusion_table(matrix).to_csv(out / CONFUSION_CSV)
     small = np.uint8 if scores.shape[1] <= 256 else np.int64
     np.savez_compressed(predictions_file(job_dir), label=labels.astype(small), predicted=predicted.astype(small), confidence=confidence.numpy().astype(np.float16))
     report.to_csv(out / REPORT_CSV, index=False)
 
-    drawn = {"confusion_matrix": figures.confusion_figure(matrix)}
+    drawn = {"confusion_matrix": figures.confusion_figure(matrix), "reliability": figures.reliability_figure(reliability, error)}
     wrong = np.flatnonzero(predicted != labels)
     # Most confident mistakes first: those say most about the model (or about a wrong label).
     wrong = wrong[np.argsort(-confidence.numpy()[wrong], kind="stable")]
@@ -95,4 +107,5 @@ def evaluate_predictions(job_dir: str | Path, images: torch.Tensor, labels: torc
         figures.write_png(pixels, out / f"{name}.png")
         if writer is not None and name in ("confusion_matrix", "misclassified"):
             writer.add_image(f"test/{name}", pixels, global_step=step, dataformats="HWC")
-    return {"matrix": matrix, "report": report, "accuracy": accuracy(matrix), "dir": out, "text": format_report(report, matrix)}
+    text = format_report(report, matrix) + f"\nexpected calibration error {100 * error:.2f}% ({len(reliability)} confidence bins)"
+    return {"matrix": matrix, "report": report, "accuracy": accuracy(matrix), "calibration_error": error, "dir": out, "text": text}
