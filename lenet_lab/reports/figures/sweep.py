@@ -12,6 +12,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from lenet_lab.reports import statistics  # noqa: E402
+from lenet_lab.reports.bands import curve_bands  # noqa: E402
 
 
 def group_labels(summary: pd.DataFrame, group_by: list[str]) -> pd.Series:
@@ -20,33 +21,51 @@ def group_labels(summary: pd.DataFrame, group_by: list[str]) -> pd.Series:
     return summary[group_by].astype(str).apply(lambda row: ", ".join(f"{k}={v}" for k, v in row.items()), axis=1)
 
 
-def plot_curves(summary: pd.DataFrame, curves: pd.DataFrame, labels: pd.Series, path: Path) -> None:
-    """Validation accuracy and training loss against epoch: one line per group, mean over its jobs."""
+def curves_figure(summary: pd.DataFrame, curves: pd.DataFrame, labels: pd.Series) -> plt.Figure | None:
+    """Validation accuracy and training loss against epoch: one line per group, the mean over its
+    jobs, in a band of its 95% interval over seeds (Student's t per epoch; no band for one seed)."""
     panels = [("val/acc", "validation accuracy (%)", 100), ("train/loss", "training loss", 1)]
     panels = [p for p in panels if (curves.tag == p[0]).any()]
     if not panels:
-        return
-    label_of = dict(zip(summary.job, labels))
+        return None
+    group_of = dict(zip(summary.job, labels))
     fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 4.5), squeeze=False)
     for ax, (tag, title, scale) in zip(axes[0], panels):
-        data = curves[curves.tag == tag].assign(group=lambda d: d.job.map(label_of))
-        for group, rows in data.groupby("group", sort=False):
-            mean = rows.groupby("epoch").value.mean() * scale
-            ax.plot(mean.index.astype(int), mean.values, marker="o", markersize=3, label=group)
+        for group, rows in curve_bands(curves, group_of, tag).groupby("group", sort=False):
+            epochs = rows.epoch.astype(int)
+            (line,) = ax.plot(epochs, rows["mean"] * scale, marker="o", markersize=3, label=group)
+            if rows["low"].notna().any():
+                low, high = rows["low"] * scale, rows["high"] * scale
+                if tag == "train/loss":  # a log axis: an interval reaching below 0 is cut, not drawn as a hole
+                    low = low.clip(lower=(rows["mean"] * scale).min() / 10)
+                ax.fill_between(epochs, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(title)
-        ax.set_title(title + " by epoch")
+        ax.set_title(title + " by epoch (mean, 95% CI over seeds)", fontsize=10)
         ax.grid(alpha=0.3)
         if tag == "train/loss":
             ax.set_yscale("log")
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
+
+
+def plot_curves(summary: pd.DataFrame, curves: pd.DataFrame, labels: pd.Series, path: Path) -> None:
+    save(curves_figure(summary, curves, labels), path)
+
+
+def save(fig: plt.Figure | None, path: Path) -> None:
+    if fig is not None:
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
 
 
 def plot_bars(summary: pd.DataFrame, labels: pd.Series, column: str, ylabel: str, scale: float, path: Path) -> None:
+    save(bars_figure(summary, labels, column, ylabel, scale), path)
+
+
+def bars_figure(summary: pd.DataFrame, labels: pd.Series, column: str, ylabel: str, scale: float) -> plt.Figure | None:
     """A bar per group: mean over its completed jobs, error bar its 95% confidence interval over seeds
     (Student's t; none for a group of one job)."""
     done = summary.status == "completed"
@@ -54,7 +73,7 @@ def plot_bars(summary: pd.DataFrame, labels: pd.Series, column: str, ylabel: str
     described = {group: statistics.describe(values) for group, values in groups}
     stats = pd.DataFrame({"mean": {g: d.mean for g, d in described.items()}, "half": {g: d.half_width for g, d in described.items()}}).sort_values("mean")
     if stats.empty or stats["mean"].isna().all():
-        return
+        return None
     fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(stats) + 2), 4.5))
     bars = ax.bar(range(len(stats)), stats["mean"], yerr=stats["half"].fillna(0), capsize=4, color="tab:blue", alpha=0.8)
     # Values inside the bars, where the error bars can't cover them.
@@ -68,8 +87,7 @@ def plot_bars(summary: pd.DataFrame, labels: pd.Series, column: str, ylabel: str
         ax.set_ylim(max(0, low), 100)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
 
 
 def plot_sweep(summary: pd.DataFrame, curves: pd.DataFrame, group_by: list[str], out: Path) -> None:
