@@ -7,6 +7,10 @@ Each side is a job folder, or a folder of jobs (a sweep, or several) narrowed by
 selectors after a colon: the jobs whose parameters (overrides, Hydra's choices, config values)
 match. Printed: each side's test accuracy with its 95% interval, the difference with its interval,
 the test used and why, its p-value, and the classes where the two differ most.
+
+The rules are the comparison tables' (lenet_lab.reports.significance): jobs pair up across the sides
+when they share the seed and every other setting that varies inside a side, a paired t-test when
+all of them pair, Welch's t-test over all jobs otherwise, and no verdict below 3 jobs a side.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from lenet_lab.errors import UserError
 from lenet_lab.evaluation.job_evaluation import correct_per_image, read_report
 from lenet_lab.metrics import percent
 from lenet_lab.reports import statistics
-from lenet_lab.reports.significance import by_seed
+from lenet_lab.reports.significance import Sample, sample_of
+from lenet_lab.reports.tables import pairing_columns
 
 METRIC = "test/acc"
 CLASSES_SHOWN = 3
@@ -33,7 +38,8 @@ CLASSES_SHOWN = 3
 @dataclass
 class Side:
     label: str
-    jobs: pd.DataFrame  # job, path, seed, test/acc: the completed jobs of this side
+    jobs: pd.DataFrame  # job, path, test/acc and every parameter: the completed jobs of this side
+    selected: tuple[str, ...] = ()  # the selector keys: what the sides compare, never what pairs them
 
 
 def matches(path: Path, recorded: dict, selectors: dict) -> bool:
@@ -53,11 +59,11 @@ def select(spec: str) -> Side:
         recorded = overrides.parameters(job_folder.recorded_overrides(job))
         if metrics.get("status") != "completed" or metrics.get(METRIC) is None or not matches(job, recorded, selectors):
             continue
-        seed = recorded.get("seed", job_folder.setting(job, "seed"))
-        rows.append({"job": job.name, "path": str(job), "seed": seed, METRIC: float(metrics[METRIC])})
+        recorded.setdefault("seed", job_folder.setting(job, "seed"))
+        rows.append({**recorded, "job": job.name, "path": str(job), METRIC: float(metrics[METRIC])})
     if not rows:
         raise UserError(f"no completed job with {METRIC} in {spec}")
-    return Side(spec, pd.DataFrame(rows))
+    return Side(spec, pd.DataFrame(rows), tuple(selectors))
 
 
 def side_line(side: Side) -> str:
@@ -69,7 +75,15 @@ def side_line(side: Side) -> str:
             return f"{side.label}: {percent(jobs[METRIC].iloc[0])} [{percent(low)}, {percent(high)}] (1 job; Wilson interval over {len(correct)} test images)"
         return f"{side.label}: {percent(jobs[METRIC].iloc[0])} (1 job; no interval: one seed and no saved predictions)"
     d = statistics.describe(jobs[METRIC])
-    return f"{side.label}: {percent(d.mean)} [{percent(d.low)}, {percent(d.high)}] ({d.n} seeds; Student's t)"
+    return f"{side.label}: {percent(d.mean)} [{percent(d.low)}, {percent(d.high)}] ({d.n} jobs; Student's t)"
+
+
+def samples(a: Side, b: Side) -> tuple[Sample, Sample]:
+    """The two sides as the tables' tests see them, paired on the settings that vary inside a side."""
+    both = pd.concat([a.jobs.assign(side="A"), b.jobs.assign(side="B")], ignore_index=True)
+    settings = [c for c in both.columns if c not in ("side", "job", "path", METRIC, *a.selected, *b.selected)]
+    pair_on = pairing_columns(both, settings, ["side"])
+    return sample_of(both[both.side == "A"], METRIC, pair_on), sample_of(both[both.side == "B"], METRIC, pair_on)
 
 
 def comparison_of(a: Side, b: Side) -> tuple[statistics.Comparison, str]:
@@ -78,15 +92,14 @@ def comparison_of(a: Side, b: Side) -> tuple[statistics.Comparison, str]:
         right_a, right_b = correct_per_image(a.jobs.path.iloc[0]), correct_per_image(b.jobs.path.iloc[0])
         if right_a is not None and right_b is not None and len(right_a) == len(right_b):
             return statistics.mcnemar(right_a, right_b), "one job each, tested on the same images: McNemar's exact test on the images one gets right and the other wrong"
-    result = statistics.compare_seeds(by_seed(a.jobs, METRIC), by_seed(b.jobs, METRIC))
+    ours, theirs = samples(a, b)
+    result = statistics.compare_groups(ours.values, theirs.values, ours.keys, theirs.keys)
     if result.test.startswith("paired"):
-        why = "the two sides share seeds: a paired t-test over them"
+        why = "every job pairs with one of the other side (same seed and settings): a paired t-test"
     elif result.test:
-        why = "different seeds on the two sides: Welch's t-test"
+        why = "the jobs do not pair one to one: Welch's t-test over all of them"
     else:
         why = "too few jobs for a test (one seed on a side and no saved predictions)"
-    if result.test and min(result.n_a, result.n_b) < statistics.MIN_SEEDS:
-        why += f"; fewer than {statistics.MIN_SEEDS} seeds on a side: read the p-value with care"
     return result, why
 
 
@@ -114,8 +127,13 @@ def report(a: Side, b: Side) -> str:
     lines.append(f"difference (A - B): {100 * result.difference:+.2f} points{interval}")
     lines.append(f"test: {result.test or 'none'} ({why})")
     if result.test:
-        verdict = "a real difference" if result.p < statistics.ALPHA else "not distinguishable from noise"
         shown = statistics.format_p(result.p)
+        if not statistics.judgeable(result):
+            verdict = f"{statistics.TOO_FEW} (fewer than {statistics.MIN_SEEDS} jobs on a side)"
+        elif result.p < statistics.ALPHA:
+            verdict = f"a real difference, A {'better' if result.difference > 0 else 'worse'}"
+        else:
+            verdict = "not distinguishable from noise"
         lines.append(f"p {'< ' + shown[1:] if shown.startswith('<') else '= ' + shown}: {verdict} at the 5% level")
     classes = class_differences(a, b).head(CLASSES_SHOWN)
     if len(classes):

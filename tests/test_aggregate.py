@@ -60,7 +60,7 @@ def test_summary_holds_what_was_written(sweep):
 
 def test_comparison_groups_over_seeds(sweep):
     comparison = aggregate([sweep], plots=False)["comparison"].set_index("model")
-    assert list(comparison.index) == ["b", "a"]  # best test accuracy first
+    assert list(comparison.index) == ["b", "a"]  # best validation accuracy first
     assert comparison.loc["a", "n"] == 2
     assert comparison.loc["a", "test/acc mean"] == pytest.approx(0.95)
     assert comparison.loc["a", "test/acc std"] == pytest.approx(math.sqrt(2) * 0.01)  # sample std of 0.94, 0.96
@@ -176,9 +176,10 @@ def test_rows_of_a_sweep_file_are_compared_with_their_published_numbers(tmp_path
     sgd = table.loc[("sgd", "test/acc %")]
     assert sgd.published == 88.0 and sgd.measured == pytest.approx(91.0) and sgd.difference == pytest.approx(3.0) and sgd.n == 2
     assert sgd.measured_std == pytest.approx(math.sqrt(2))
-    # 90 and 92: mean 91, t(0.975, 1) x 1 = 12.71 either side; 88 lies inside.
-    assert (sgd.ci95_low, sgd.ci95_high) == pytest.approx((91 - 12.706, 91 + 12.706), abs=1e-3) and sgd.published_inside == "yes"
-    assert sgd.interval == "t over 2 seeds"
+    # 90 and 92: one new run falls within 91 ± t(0.975, 1) x sqrt(2) x sqrt(1 + 1/2) = 91 ± 22.01; 88 lies inside.
+    half = stats.t.ppf(0.975, 1) * math.sqrt(2) * math.sqrt(1.5)
+    assert (sgd.interval_low, sgd.interval_high) == pytest.approx((91 - half, 91 + half)) and sgd.published_inside == "yes"
+    assert sgd.interval == "prediction, t over 2 seeds"
     assert table.loc[("sgd", "train/err %")].measured == pytest.approx(18.0)  # 100 - mean(80, 84)
     assert table.loc[("adam", "train_time_s")].measured == pytest.approx(10.0)
     assert pd.isna(table.loc[("sgd", "test/acc %")].changed)  # seed and the row's own overrides are no change
@@ -186,7 +187,7 @@ def test_rows_of_a_sweep_file_are_compared_with_their_published_numbers(tmp_path
     markdown = (sweep / "published.md").read_text()
     assert "section 9" in markdown and "adam (shortened)" in markdown and "SHORTENED: `adam` ran with `epochs=2`" in markdown
     assert "| sgd " in markdown and "sgd (" not in markdown
-    assert "91.00 [78.29, 103.71]" in markdown and "95% interval" in markdown
+    assert f"91.00 [{91 - half:.2f}, {91 + half:.2f}]" in markdown and "prediction interval for one new run" in markdown
     for figure in ("published.png", "row_curves.png", "row_errors.png"):
         assert (sweep / figure).is_file(), figure
     assert list((sweep / "figures").glob("events.out.tfevents.*"))
@@ -240,9 +241,9 @@ def test_one_seed_of_a_published_row_gets_its_test_set_interval(tmp_path):
     pd.DataFrame(np.diag([1000] * 10)).to_csv(job / "evaluation" / "confusion_matrix.csv")  # 10,000 test images
     table = aggregate([tmp_path], plots=False)["published"].set_index("metric")
     low, high = stats.binomtest(9800, 10000).proportion_ci(0.95, method="wilson")
-    assert (table.loc["test/acc %", "ci95_low"], table.loc["test/acc %", "ci95_high"]) == pytest.approx((100 * low, 100 * high))
+    assert (table.loc["test/acc %", "interval_low"], table.loc["test/acc %", "interval_high"]) == pytest.approx((100 * low, 100 * high))
     assert table.loc["test/acc %", "published_inside"] == "no" and table.loc["test/acc %", "interval"] == "Wilson, 10000 test images"
-    assert table.loc["test/err %", "ci95_low"] == pytest.approx(100 * (1 - high)) and table.loc["test/err %", "published_inside"] == "no"
+    assert table.loc["test/err %", "interval_low"] == pytest.approx(100 * (1 - high)) and table.loc["test/err %", "published_inside"] == "no"
 
 
 def test_a_seed_at_chance_is_named_beside_its_groups_interval(sweep):

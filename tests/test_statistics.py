@@ -13,7 +13,7 @@ from lenet_lab import job_folder
 from lenet_lab.evaluation.classification import REPORT_CSV, classification_report
 from lenet_lab.job_folder import write_metrics
 from lenet_lab.reports import statistics
-from lenet_lab.reports.significance import against_best
+from lenet_lab.reports.significance import against_reference
 from lenet_lab.reports.tables import compare, comparison_markdown
 
 A = [0.991, 0.987, 0.989, 0.990]
@@ -30,18 +30,35 @@ def test_describe_is_students_t_over_seeds():
     assert statistics.describe([0.9, float("nan"), 0.8]).n == 2  # a job without the metric is not a zero
 
 
-def test_paired_t_over_shared_seeds_else_welch():
-    paired = statistics.compare_seeds(dict(zip([1, 2, 3, 4], B)), dict(zip([1, 2, 3, 4], A)))
+def test_paired_t_when_every_job_pairs_else_welch():
+    paired = statistics.compare_groups(B, A, [1, 2, 3, 4], [1, 2, 3, 4])
     reference = stats.ttest_rel(B, A)
-    assert paired.p == pytest.approx(reference.pvalue) and paired.test == "paired t (4 seeds)"
+    assert paired.p == pytest.approx(reference.pvalue) and paired.test == "paired t (4 pairs)"
     assert paired.difference == pytest.approx(np.mean(np.subtract(B, A)))
     assert (paired.low, paired.high) == pytest.approx(tuple(reference.confidence_interval(0.95)))
-    welch = statistics.compare_seeds(dict(zip([5, 6, 7, 8], B)), dict(zip([1, 2, 3, 4], A)))
+    # Pairs are matched by key, not by position.
+    assert statistics.compare_groups(B, A[::-1], [1, 2, 3, 4], [4, 3, 2, 1]).p == pytest.approx(reference.pvalue)
+    welch = statistics.compare_groups(B, A, [5, 6, 7, 8], [1, 2, 3, 4])
     reference = stats.ttest_ind(B, A, equal_var=False)
-    assert welch.p == pytest.approx(reference.pvalue) and welch.test == "Welch t"
+    assert welch.p == pytest.approx(reference.pvalue) and welch.test == "Welch t (4 vs 4 jobs)"
     assert (welch.low, welch.high) == pytest.approx(tuple(reference.confidence_interval(0.95)))
-    one_each = statistics.compare_seeds({1: 0.98}, {1: 0.99})
+    one_each = statistics.compare_groups([0.98], [0.99], [1], [1])
     assert math.isnan(one_each.p) and one_each.test == "" and one_each.difference == pytest.approx(-0.01)
+
+
+def test_batched_p_values_are_scipys_one_at_a_time():
+    rng = np.random.default_rng(0)
+    designs = [statistics.design(rng.normal(size=n), rng.normal(size=n), list(range(n)), list(range(n)) if paired else None) for n in (3, 4, 3) for paired in (True, False)]
+    designs.append(statistics.design([1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1, 2, 3], [1, 2, 3]))  # no spread, no difference
+    one_at_a_time = [statistics.compare_groups(d.x, d.y, *((list(range(len(d.x))),) * 2 if d.kind == "paired" else (None, None))).p for d in designs]
+    assert statistics.p_values(designs) == pytest.approx(one_at_a_time) and one_at_a_time[-1] == 1.0
+
+
+def test_prediction_interval_for_one_new_run():
+    low, high = statistics.prediction_interval(A)
+    half = stats.t.ppf(0.975, 3) * np.std(A, ddof=1) * math.sqrt(1 + 1 / 4)
+    assert (low, high) == pytest.approx((np.mean(A) - half, np.mean(A) + half))
+    assert all(math.isnan(v) for v in statistics.prediction_interval([0.99]))
 
 
 def test_mcnemar_exact_on_constructed_predictions():
@@ -63,55 +80,60 @@ def test_holm_step_down():
 
 
 def summary_of(groups: dict[str, list[float]], status: dict | None = None) -> pd.DataFrame:
+    """One job per value and seed; validation accuracy equal to test accuracy."""
     rows = []
     for model, values in groups.items():
         for seed, value in enumerate(values, start=1):
-            rows.append({"job": f"{model}{seed}", "model": model, "seed": seed, "status": (status or {}).get((model, seed), "completed"), "test/acc": value, "path": f"/jobs/{model}{seed}"})
+            rows.append({"job": f"{model}{seed}", "model": model, "seed": seed, "status": (status or {}).get((model, seed), "completed"), "val/acc": value, "test/acc": value, "path": f"/jobs/{model}{seed}"})
     return pd.DataFrame(rows)
 
 
-def test_verdicts_against_the_best_group():
-    table = compare(summary_of({"a": A, "b": B, "c": [a - 0.0002 for a in A[:3]] + [A[3] + 0.0004], "d": [0.9, 0.99]}), ["model"], ["test/acc"])
+METRICS = ["val/acc", "test/acc"]
+
+
+def test_verdicts_against_the_reference_over_every_pair():
+    c = [a - 0.0002 for a in A[:3]] + [A[3] + 0.0004]
+    table = compare(summary_of({"a": A, "b": B, "c": c, "d": [0.9, 0.99]}), ["model"], METRICS, "val/acc")
     verdict = dict(zip(table.model, table.verdict))
-    assert list(table.model[:1]) == ["a"] and verdict["a"] == "best"
-    p_b = stats.ttest_rel(B, A).pvalue
-    raw = dict(zip(table.model, table["vs_best p"]))
-    assert raw["b"] == pytest.approx(p_b)
-    holm = dict(zip(table.model, table["vs_best p_holm"]))
-    assert p_b < raw["c"]  # the family is {b, c} (d is not judged): b is Holm's first, c its second
-    assert holm["b"] == pytest.approx(2 * p_b) and holm["c"] == pytest.approx(max(2 * p_b, raw["c"]))
+    assert list(table.model) == ["a", "c", "b", "d"] and verdict["a"] == "reference"
+    raw = dict(zip(table.model, table["vs_ref p"]))
+    assert raw["b"] == pytest.approx(stats.ttest_rel(B, A).pvalue)
+    # The family is every pair of the judged groups {a, b, c} (d has two seeds): a-b, a-c, b-c.
+    family = [raw["b"], raw["c"], stats.ttest_rel(B, c).pvalue]
+    holm = dict(zip(table.model, table["vs_ref p_holm"]))
+    assert [holm["b"], holm["c"]] == pytest.approx(list(statistics.holm(family)[:2]))
     assert verdict["b"].startswith("worse (p=") and verdict["c"].startswith("not distinguishable (p=")
     assert verdict["d"] == statistics.TOO_FEW and math.isnan(holm["d"])  # two seeds: reported, not judged
-    markdown = comparison_markdown(table, ["model"], ["test/acc"])
-    assert "verdict" in markdown and "too few seeds to judge" in markdown
+    markdown = comparison_markdown(table, ["model"], METRICS, "val/acc")
+    assert "verdict" in markdown and "too few seeds to judge" in markdown and "paired t (4 pairs)" in markdown
 
 
 def test_failed_jobs_are_left_out():
     summary = summary_of({"a": A, "b": B}, status={("a", 4): "failed", ("b", 4): "diverged"})
-    table = compare(summary, ["model"], ["test/acc"]).set_index("model")
+    table = compare(summary, ["model"], METRICS, "val/acc").set_index("model")
     assert table.loc["a", "n"] == 3 and table.loc["a", "not_completed"] == 1
     assert table.loc["a", "test/acc mean"] == pytest.approx(np.mean(A[:3]))
-    assert table.loc["b", "vs_best p"] == pytest.approx(stats.ttest_rel(B[:3], A[:3]).pvalue)
+    assert table.loc["b", "vs_ref p"] == pytest.approx(stats.ttest_rel(B[:3], A[:3]).pvalue)
 
 
 def test_single_jobs_are_compared_on_their_test_images():
     right = {"/jobs/a1": np.array([1] * 95 + [0] * 5, bool), "/jobs/b1": np.array([1] * 80 + [0] * 20, bool)}
-    table = compare(summary_of({"a": [0.95], "b": [0.80]}), ["model"], ["test/acc"], correct_of=right.get)
+    table = compare(summary_of({"a": [0.95], "b": [0.80]}), ["model"], METRICS, "val/acc", correct_of=right.get)
     b = table.set_index("model").loc["b"]
-    assert b["vs_best test"] == "McNemar exact (100 images)"
-    assert b["vs_best p"] == pytest.approx(stats.binomtest(0, 15, 0.5).pvalue)
+    assert b["vs_ref test"] == "McNemar exact (100 images)"
+    assert b["vs_ref p"] == pytest.approx(stats.binomtest(0, 15, 0.5).pvalue)
     assert b["verdict"].startswith("worse")
-    without = compare(summary_of({"a": [0.95], "b": [0.80]}), ["model"], ["test/acc"], correct_of=lambda path: None)
+    without = compare(summary_of({"a": [0.95], "b": [0.80]}), ["model"], METRICS, "val/acc", correct_of=lambda path: None)
     assert without.set_index("model").loc["b", "verdict"] == "one seed each: no test"
-    # The predictions are of test images: a table ranked on another metric doesn't borrow their verdict.
-    on_val = compare(summary_of({"a": [0.95], "b": [0.80]}).assign(**{"val/acc": [0.90, 0.91]}), ["model"], ["test/acc", "val/acc"], primary="val/acc", correct_of=right.get)
-    b = on_val.set_index("model").loc["a"]
-    assert b["verdict"] == "one seed each: no test" and b["vs_best diff"] == pytest.approx(-0.01)
+    # The predictions are of test images: a table judged on another metric doesn't borrow their verdict.
+    on_time = compare(summary_of({"a": [0.95], "b": [0.80]}).assign(train_time_s=[10.0, 9.0]), ["model"], ["train_time_s"], "train_time_s", correct_of=right.get)
+    b = on_time.set_index("model").loc["a"]
+    assert b["verdict"] == "one seed each: no test" and b["vs_ref diff"] == pytest.approx(1.0)
 
 
-def test_against_best_of_an_empty_table():
+def test_against_reference_of_an_empty_table():
     empty = pd.DataFrame(columns=["model", "n"])
-    assert list(against_best(empty, [], "test/acc").columns)[-1] == "verdict"
+    assert list(against_reference(empty, [], "test/acc", 0).columns)[-1] == "verdict"
 
 
 def job_with_predictions(path, labels, predicted, seed=1, model="lenet"):
@@ -153,6 +175,6 @@ def test_compare_groups_of_seeds_and_bad_input(tmp_path, capsys):
             write_metrics(path, {"status": "completed", "test/acc": value})
     assert compare_command.main([f"{tmp_path}:model=lenet", f"{tmp_path}:model=mlp"]) == 0
     out = capsys.readouterr().out
-    assert "paired t (4 seeds)" in out and f"p = {statistics.format_p(stats.ttest_rel(A, B).pvalue)}" in out
+    assert "paired t (4 pairs)" in out and f"p = {statistics.format_p(stats.ttest_rel(A, B).pvalue)}" in out
     assert compare_command.main([f"{tmp_path}:model=resnet18", str(tmp_path)]) == 2
     assert "no completed job" in capsys.readouterr().err

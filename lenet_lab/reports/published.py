@@ -77,16 +77,19 @@ def measured(summary: pd.DataFrame, metric: str) -> pd.Series:
     return 100 * values if is_percentage(metric) else values
 
 
-INTERVAL_COLUMNS = ("ci95_low", "ci95_high", "interval", "published_inside")
+INTERVAL_COLUMNS = ("interval_low", "interval_high", "interval", "published_inside")
 
 
 def measured_interval(done: pd.DataFrame, metric: str, values: pd.Series, published: float) -> dict:
-    """The measurement's 95% interval and whether the published number lies inside it.
+    """The 95% interval one run of this setup falls in, and whether the published number does.
 
-    Over seeds (Student's t) with two or more; with one job, for a test accuracy or error, the
-    Wilson interval of its test-set count (the only uncertainty one seed shows); else none."""
+    A published number is one run, so with two or more seeds it is the prediction interval for one
+    new run (mean ± t * s * sqrt(1 + 1/n)), not the narrower interval of our mean; with one job, for
+    a test accuracy or error, the Wilson interval of its test-set count (the only uncertainty one
+    seed shows); else none."""
     summary = statistics.describe(values)
-    low, high, kind = summary.low, summary.high, f"t over {summary.n} seeds" if summary.n >= 2 else ""
+    low, high = statistics.prediction_interval(values)
+    kind = f"prediction, t over {summary.n} seeds" if summary.n >= 2 else ""
     if summary.n == 1 and metric.startswith("test/") and is_percentage(metric):
         total = test_images(done["path"].iloc[0])
         if total:
@@ -95,7 +98,7 @@ def measured_interval(done: pd.DataFrame, metric: str, values: pd.Series, publis
             low, high = (100 * acc_low, 100 * acc_high) if metric.endswith("/acc") else (100 * (1 - acc_high), 100 * (1 - acc_low))
             kind = f"Wilson, {total} test images"
     inside = "" if not kind else ("yes" if low <= published <= high else "no")
-    return {"ci95_low": low, "ci95_high": high, "interval": kind, "published_inside": inside}
+    return {"interval_low": low, "interval_high": high, "interval": kind, "published_inside": inside}
 
 
 def test_images(job_path: str) -> int:
@@ -176,14 +179,15 @@ def published_markdown(table: pd.DataFrame, references: list[str], job_files: di
         for item in lines.itertuples():
             line[f"{item.metric} published"] = number(item.published, item.metric)
             shown = number(item.measured, item.metric)
-            interval = "" if pd.isna(item.ci95_low) else f" [{number(item.ci95_low, item.metric)}, {number(item.ci95_high, item.metric)}]"
+            interval = "" if pd.isna(item.interval_low) else f" [{number(item.interval_low, item.metric)}, {number(item.interval_high, item.metric)}]"
             line[f"{item.metric} measured"] = shown + interval
             line[f"{item.metric} Δ"] = number(item.difference, item.metric, signed=True)
             line[f"{item.metric} inside"] = item.published_inside or "-"
         line["n"] = first["n"]
         wide.append(line)
     text = "# Published vs measured\n\n" + "".join(f"Published: {ref}.\n" for ref in references if ref)
-    text += "\nMeasured: mean of the completed jobs [95% interval: Student's t over seeds, or with one seed the Wilson "
+    text += "\nMeasured: mean of the completed jobs [the 95% interval one run falls in: with several seeds the prediction "
+    text += "interval for one new run, mean ± t·s·√(1 + 1/n), since a published number is one run; with one seed the Wilson "
     text += "interval of its test-set count]; inside: whether the published number lies in that interval; "
     text += "Δ = measured - published. Accuracy and error in %."
     if table["metric"].str.startswith("train/").any():

@@ -1,13 +1,15 @@
 """Which differences between configurations are real: intervals and tests over seeds, or over test images.
 
 Pure functions over numbers; the distributions and tests are scipy.stats'. Conventions:
-- a group's interval is Student's t with n - 1 degrees of freedom over its seeds (none for n = 1);
-- two groups are compared by a paired t-test over the seeds they share when they share at least
-  2, else by Welch's t-test; the difference is `a - b` with the test's own 95% interval;
+- a group's interval is Student's t with n - 1 degrees of freedom over its jobs (none for n = 1);
+- one new run is expected inside the prediction interval mean ± t * s * sqrt(1 + 1/n);
+- two groups are compared by a paired t-test when their jobs pair up one to one (the same seed and
+  every other setting that varies inside a group), else by Welch's t-test over all their jobs; the
+  difference is always the difference of the two means (`a - b`) with the test's own 95% interval;
 - two single jobs are compared by McNemar's exact test on the test images one gets right and the
   other wrong (a binomial test on the discordant images), when both saved their predictions;
 - p-values of one table are corrected together with Holm's step-down method;
-- a verdict from a t-test needs at least MIN_SEEDS seeds on both sides.
+- a verdict from a t-test needs at least MIN_SEEDS jobs on both sides.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-LEVEL = 0.95
-ALPHA = 1 - LEVEL
+ALPHA = 0.05  # written as is: 1 - 0.95 is 0.05000000000000004, and p = 0.05 must not pass for p < 0.05
+LEVEL = 1 - ALPHA
 MIN_SEEDS = 3  # a t-test on two points per side says little: below this, no verdict
 TOO_FEW = "too few seeds to judge"
 
@@ -56,39 +58,105 @@ def describe(values) -> Summary:
     return Summary(n, mean, std, sem, float(low), float(high))
 
 
+def prediction_interval(values) -> tuple[float, float]:
+    """95% interval for one new run of the same configuration: mean ± t(n-1) * s * sqrt(1 + 1/n).
+
+    What a single published run is checked against: the interval of the *mean* (describe) holds a
+    perfect reproduction's one run only ~84% of the time with 3 seeds and ~47% with 10."""
+    d = describe(values)
+    if d.n < 2:
+        return math.nan, math.nan
+    half = float(stats.t.ppf(1 - ALPHA / 2, d.n - 1)) * d.std * math.sqrt(1 + 1 / d.n)
+    return d.mean - half, d.mean + half
+
+
 @dataclass(frozen=True)
 class Comparison:
-    difference: float  # a - b
+    difference: float  # mean of a - mean of b
     low: float  # its 95% interval
     high: float
     p: float
-    test: str  # "paired t (3 seeds)", "Welch t", "McNemar exact (10000 images)", "" when none
+    test: str  # "paired t (3 pairs)", "Welch t (5 vs 3 jobs)", "McNemar exact (10000 images)", "" when none
     n_a: int
     n_b: int
 
 
-def compare_seeds(a: dict, b: dict) -> Comparison:
-    """Two groups' values by seed ({seed: value}): paired t over the shared seeds (>= 2), else Welch's t."""
-    a = {k: float(v) for k, v in a.items() if not math.isnan(float(v))}
-    b = {k: float(v) for k, v in b.items() if not math.isnan(float(v))}
-    shared = sorted(set(a) & set(b), key=str)
-    difference = float(np.mean(list(a.values())) - np.mean(list(b.values()))) if a and b else math.nan
-    if len(shared) >= 2:
-        x, y = np.array([a[s] for s in shared]), np.array([b[s] for s in shared])
-        if np.all(x - y == (x - y)[0]):  # a constant difference: no spread to test against
-            d = float((x - y)[0])
-            return Comparison(d, d, d, 0.0 if d else 1.0, f"paired t ({len(shared)} seeds)", len(a), len(b))
-        result = stats.ttest_rel(x, y)
-        interval = result.confidence_interval(LEVEL)
-        return Comparison(float(np.mean(x - y)), float(interval.low), float(interval.high), float(result.pvalue), f"paired t ({len(shared)} seeds)", len(a), len(b))
-    if len(a) >= 2 and len(b) >= 2:
-        x, y = np.array(list(a.values())), np.array(list(b.values()))
-        if x.std() == 0 and y.std() == 0:
-            return Comparison(difference, difference, difference, 0.0 if difference else 1.0, "Welch t", len(a), len(b))
-        result = stats.ttest_ind(x, y, equal_var=False)
-        interval = result.confidence_interval(LEVEL)
-        return Comparison(difference, float(interval.low), float(interval.high), float(result.pvalue), "Welch t", len(a), len(b))
-    return Comparison(difference, math.nan, math.nan, math.nan, "", len(a), len(b))
+def pairs(a_keys: list, b_keys: list) -> list[tuple[int, int]] | None:
+    """(i, j) with a_keys[i] == b_keys[j] when the two lists pair up one to one, else None.
+
+    Only a complete pairing is used: a paired test over part of the jobs would judge a difference
+    other than the one between the means the table shows."""
+    if len(a_keys) != len(b_keys) or len(set(a_keys)) != len(a_keys) or set(a_keys) != set(b_keys):
+        return None
+    where = {key: j for j, key in enumerate(b_keys)}
+    return [(i, where[key]) for i, key in enumerate(a_keys)]
+
+
+@dataclass(frozen=True)
+class Design:
+    """Which t-test two groups get, and the values it runs on (x, y aligned by pair when paired)."""
+
+    kind: str  # "paired", "welch" or "" (too few values for either)
+    x: np.ndarray
+    y: np.ndarray
+
+    @property
+    def label(self) -> str:
+        if self.kind == "paired":
+            return f"paired t ({len(self.x)} pairs)"
+        return f"Welch t ({len(self.x)} vs {len(self.y)} jobs)" if self.kind else ""
+
+    def degenerate_p(self) -> float | None:
+        """p where the values have no spread to test against (scipy's answer there is NaN)."""
+        spread = np.std(self.x - self.y) if self.kind == "paired" else np.std(self.x) + np.std(self.y)
+        return None if spread else (0.0 if self.x.mean() != self.y.mean() else 1.0)
+
+
+def design(a, b, a_keys: list | None = None, b_keys: list | None = None) -> Design:
+    """Paired when `a_keys` and `b_keys` (each job's seed and other varying settings) pair the two
+    groups one to one with at least 2 pairs, else Welch's when each side has 2 values; NaNs are
+    dropped with their keys."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    matched = None
+    if a_keys is not None and b_keys is not None:
+        matched = pairs([k for k, v in zip(a_keys, a) if not math.isnan(v)], [k for k, v in zip(b_keys, b) if not math.isnan(v)])
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    if matched is not None and len(matched) >= 2:
+        return Design("paired", a[[i for i, _ in matched]], b[[j for _, j in matched]])
+    return Design("welch" if len(a) >= 2 and len(b) >= 2 else "", a, b)
+
+
+def p_values(tests: list[Design]) -> list[float]:
+    """The two-sided p-value of each design's t-test (NaN where there is none), with one scipy call
+    per kind and size: a table of k groups has k(k - 1)/2 pairs, and scipy's per-call cost, not
+    the arithmetic, is what a table of 10 groups would wait on one pair at a time."""
+    p = [math.nan if not test.kind else test.degenerate_p() for test in tests]
+    batches: dict[tuple, list[int]] = {}
+    for index, test in enumerate(tests):
+        if test.kind and p[index] is None:
+            batches.setdefault((test.kind, len(test.x), len(test.y)), []).append(index)
+    for (kind, *_), members in batches.items():
+        x, y = np.stack([tests[i].x for i in members]), np.stack([tests[i].y for i in members])
+        batch = stats.ttest_rel(x, y, axis=1) if kind == "paired" else stats.ttest_ind(x, y, axis=1, equal_var=False)
+        for index, value in zip(members, np.atleast_1d(batch.pvalue)):
+            p[index] = float(value)
+    return p
+
+
+def compare_groups(a, b, a_keys: list | None = None, b_keys: list | None = None) -> Comparison:
+    """Two groups' values by `design`: the difference of their means, its 95% interval, p."""
+    test = design(a, b, a_keys, b_keys)
+    n_a, n_b = (len(test.x), len(test.y))
+    if test.kind == "paired":  # every value has its pair: the same values as the group's
+        n_a = n_b = len(test.x)
+    difference = float(test.x.mean() - test.y.mean()) if len(test.x) and len(test.y) else math.nan
+    if not test.kind:
+        return Comparison(difference, math.nan, math.nan, math.nan, "", n_a, n_b)
+    if (p := test.degenerate_p()) is not None:
+        return Comparison(difference, difference, difference, p, test.label, n_a, n_b)
+    result = stats.ttest_rel(test.x, test.y) if test.kind == "paired" else stats.ttest_ind(test.x, test.y, equal_var=False)
+    low, high = result.confidence_interval(LEVEL)
+    return Comparison(difference, float(low), float(high), float(result.pvalue), test.label, n_a, n_b)
 
 
 def mcnemar(correct_a, correct_b) -> Comparison:
@@ -138,15 +206,27 @@ def judgeable(comparison: Comparison) -> bool:
     return comparison.test.startswith("McNemar") or (bool(comparison.test) and min(comparison.n_a, comparison.n_b) >= MIN_SEEDS)
 
 
-def verdict(comparison: Comparison, p_adjusted: float) -> str:
-    """`worse (p=0.003)`, `not distinguishable (p=0.41)` or TOO_FEW, against the best group."""
+def verdict(comparison: Comparison, p_adjusted: float, higher_is_better: bool = True) -> str:
+    """`better (p=0.003)`, `worse (p=0.003)`, `not distinguishable (p=0.41)` or TOO_FEW: group a
+    against the reference b. The direction is the sign of the difference of their means, so a
+    verdict never contradicts the Δ printed beside it."""
     if not judgeable(comparison) or math.isnan(p_adjusted):
         return TOO_FEW
     shown = format_p(p_adjusted)
-    return f"{'worse' if p_adjusted < ALPHA else 'not distinguishable'} (p{shown if shown.startswith('<') else '=' + shown})"
+    shown = shown if shown.startswith("<") else "=" + shown
+    if p_adjusted >= ALPHA or comparison.difference == 0:
+        return f"not distinguishable (p{shown})"
+    return f"{'better' if (comparison.difference > 0) == higher_is_better else 'worse'} (p{shown})"
 
 
 def format_p(p: float) -> str:
+    """Two significant digits, more where rounding would cross ALPHA (0.0496 is "0.0496", never "0.050")."""
     if math.isnan(p):
         return "-"
-    return "<0.001" if p < 0.001 else f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
+    if p < 0.001:
+        return "<0.001"
+    for digits in range(2, 8):
+        text = f"{p:.{digits}g}"
+        if (float(text) < ALPHA) == (p < ALPHA):
+            return text
+    return repr(p)

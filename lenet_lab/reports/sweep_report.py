@@ -19,13 +19,14 @@ from lenet_lab.reports.published import ROW, SWEEP, published_markdown, publishe
 from lenet_lab.reports.tables import (
     AT_CHANCE_NOTE,
     DEFAULT_METRICS,
-    LEGEND,
     at_chance_markdown,
     compare,
     comparison_markdown,
     curves_table,
     default_group_by,
     jobs_markdown,
+    judged_metric,
+    legend,
     parameter_columns,
     summarize,
 )
@@ -36,15 +37,16 @@ def aggregate(
     out: str | Path | None = None,
     metrics: list[str] | None = None,
     group_by: list[str] | None = None,
-    formats: tuple[str, ...] = ("csv", "md"),
+    formats: tuple[str, ...] = ("csv", "md", "html"),
     plots: bool = True,
     metric: str | None = None,
     baseline: str | None = None,
 ) -> dict:
     """Read every job under `paths`, write the tables (and figures) into `out`; return the tables.
 
-    `metric`: the primary metric, on which groups are ranked and compared with the best (default
-    test/acc when among `metrics`, else the first of them)."""
+    `metric`: what groups are ranked on and the reference is chosen on (default val/acc, never a
+    test metric); every group is judged on its test counterpart (test/acc) against that reference,
+    or against the group `baseline` names ("optimizer=sgd") when given."""
     paths = [Path(p) for p in paths]
     out = Path(out) if out else Path(os.path.commonpath([p.resolve() for p in paths]))
     job_dirs = find_job_dirs(paths)
@@ -57,9 +59,11 @@ def aggregate(
             warnings.warn(f"{job.name}: {problem}", stacklevel=2)
 
     metrics = list(metrics or DEFAULT_METRICS)
-    primary = metric or ("test/acc" if "test/acc" in metrics else metrics[0])
-    if primary not in metrics:
-        metrics.insert(0, primary)
+    primary = metric or "val/acc"
+    judge_on = judged_metric(primary)  # ValueError for a test metric: the test set never chooses
+    for needed in dict.fromkeys((judge_on, primary)):
+        if needed not in metrics:
+            metrics.insert(0, needed)
     parameters = parameter_columns(jobs)
     for job in jobs:  # a key another sweep varied: this job's value came from its config (read only then)
         for key in parameters:
@@ -79,7 +83,7 @@ def aggregate(
     missing = [key for key in group_by if key not in summary.columns]
     if missing:
         raise ValueError(f"unknown group-by key(s) {', '.join(missing)}; the swept parameters are {', '.join(parameters) or 'none'}")
-    comparison = compare(summary, group_by, metrics, primary, correct_per_image)
+    comparison = compare(summary, group_by, metrics, primary, correct_per_image, baseline, parameters)
     curves = curves_table(jobs)
     table = comparison_markdown(comparison, group_by, metrics, primary)
 
@@ -91,9 +95,9 @@ def aggregate(
     if "md" in formats:
         failed = summary[summary.status != "completed"]
         notes = "".join(f"- `{row.job}`: {row.status} {row.error}".rstrip() + "\n" for row in failed.itertuples())
-        untrained = at_chance_markdown(summary, primary)
+        untrained = at_chance_markdown(summary, judge_on)
         (out / "results.md").write_text(
-            f"# Comparison ({len(jobs)} jobs)\n\n{LEGEND.format(primary=primary)}\n\n{table}\n\n"
+            f"# Comparison ({len(jobs)} jobs)\n\n{legend(primary, judge_on, baseline)}\n\n{table}\n\n"
             + (f"## Jobs at chance\n\n{AT_CHANCE_NOTE}\n\n{untrained}\n" if untrained else "")
             + (f"## Jobs not completed\n\n{notes}\n" if notes else "")
             + f"## Jobs\n\n{jobs_markdown(summary, parameters)}\n"
@@ -115,4 +119,12 @@ def aggregate(
             from lenet_lab.reports.figures.rows import sweep_figures
 
             sweep_figures(jobs, summary, curves, published, out)
+    if "html" in formats:  # report.html: the tables above, the figures and every job on one self-contained page
+        from lenet_lab.reports.html.report import write_html_report
+
+        untrained = at_chance_markdown(summary, judge_on)
+        write_html_report(
+            out, summary, table, legend(primary, judge_on, baseline), curves, group_by, parameters,
+            published_text=published_text if not published.empty else "", at_chance=f"{AT_CHANCE_NOTE}\n\n{untrained}" if untrained else "",
+        )
     return {"summary": summary, "comparison": comparison, "curves": curves, "markdown": table, "published": published, "out": out, "metric": primary}

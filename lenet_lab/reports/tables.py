@@ -11,12 +11,13 @@ import numpy as np
 import pandas as pd
 
 from lenet_lab import metrics as metric_names
+from lenet_lab.config import overrides
 from lenet_lab.reports import statistics
 from lenet_lab.reports.events import curves_frame
 from lenet_lab.reports.jobs import Job
 from lenet_lab.reports.markdown import markdown_table
 from lenet_lab.reports.published import ROW, SWEEP
-from lenet_lab.reports.significance import against_best
+from lenet_lab.reports.significance import against_reference
 
 DEFAULT_METRICS = ("test/acc", "val/acc", "best_val/acc", "train/acc", "train_time_s")
 NOT_GROUPED = ("seed",)  # grouping is over seeds: they become n, mean and std
@@ -86,16 +87,72 @@ def default_group_by(summary: pd.DataFrame, parameters: list[str]) -> list[str]:
     return ([SWEEP] if SWEEP in varying else []) + [ROW] + within
 
 
+def judged_metric(rank_on: str) -> str:
+    """The test counterpart of a validation metric (val/acc -> test/acc, best_val/acc -> test/acc);
+    a metric with none (train_time_s) is judged on itself. The test set never ranks: ValueError."""
+    if rank_on.startswith("test/"):
+        raise ValueError(f"the test set never chooses: rank on val/{rank_on[len('test/'):]} (groups are then judged on {rank_on})")
+    for prefix in ("best_val/", "val/"):
+        if rank_on.startswith(prefix):
+            return "test/" + rank_on[len(prefix) :]
+    return rank_on
+
+
+def lower_is_better(metric: str) -> bool:
+    """Losses, errors, seconds, sizes and epochs count down; accuracies up."""
+    return metric.endswith(("loss", "/err", "_s", "/epoch")) or metric in ("num_params", "epochs_completed")
+
+
+def pairing_columns(table: pd.DataFrame, settings: list[str], keys: list[str]) -> list[str]:
+    """The settings that pair jobs across groups: the seed, and every other setting that varies
+    inside a group. One that is constant inside each group but differs between groups is part of
+    what the groups compare (a sweep row's own overrides), so it never pairs."""
+    candidates = [c for c in settings if c not in keys and c in table]
+    grouped = table.groupby(keys, sort=False)
+    varying = [c for c in candidates if c == "seed" or (grouped[c].nunique(dropna=False) > 1).any()]
+    return varying
+
+
+def baseline_row(groups: pd.DataFrame, keys: list[str], baseline: str) -> int:
+    """The position of the group that `baseline` ("optimizer=sgd", "model=lenet,optimizer=sgd") names."""
+    wanted = {overrides.key(item): overrides.value(item) for item in baseline.split(",") if item.strip()}
+    unknown = [k for k in wanted if k not in keys]
+    if unknown:
+        raise ValueError(f"baseline {baseline}: {', '.join(unknown)} is not a grouping key ({', '.join(keys)})")
+    rows = [dict(zip(keys, values)) for values in groups[keys].astype(str).values.tolist()]
+    found = [i for i, row in enumerate(rows) if all(row[k] == str(v) for k, v in wanted.items())]
+    if len(found) != 1:
+        shown = "; ".join(",".join(f"{k}={v}" for k, v in row.items()) for row in rows)
+        raise ValueError(f"baseline {baseline} names {'no group' if not found else 'several groups'}; the groups are {shown}")
+    return found[0]
+
+
+def reference_row(counts: list[int], judged_counts: list[int]) -> int:
+    """The first group in ranking order with at least MIN_SEEDS jobs measured on the ranking metric
+    (a lucky single seed does not become everyone's yardstick), else the first measured at all;
+    without a ranking metric, the first group (in sweep order) with a judged value."""
+    for enough in (statistics.MIN_SEEDS, 1):
+        for i, n in enumerate(counts):
+            if n >= enough:
+                return i
+    return next((i for i, n in enumerate(judged_counts) if n), 0)
+
+
 def compare(
     summary: pd.DataFrame,
     group_by: list[str],
     metrics: list[str],
-    primary: str | None = None,
+    rank_on: str | None = None,
     correct_of: Callable[[str], np.ndarray | None] | None = None,
+    baseline: str | None = None,
+    settings: list[str] | None = None,
 ) -> pd.DataFrame:
     """The summary grouped by `group_by`: n, failures, and per metric the mean, std, standard error
-    and 95% interval over the completed jobs; sorted best first on `primary` (default: the first
-    metric), every group compared with the best there (lenet_lab.reports.significance)."""
+    and 95% interval over the completed jobs; sorted on `rank_on` (default: the first metric), and
+    every group judged on rank_on's test counterpart against the reference (the first in that order
+    with enough seeds, or the `baseline` group) by lenet_lab.reports.significance.
+
+    `settings`: the swept parameters; those varying inside groups pair jobs across groups."""
     table = summary.copy()
     keys = group_by or ["all"]
     if not group_by:
@@ -109,22 +166,30 @@ def compare(
     # Keyed as result.index is: by the value itself for one key, by tuples for several.
     members = {group: rows for group, rows in done.groupby(keys if len(keys) > 1 else keys[0], sort=False)}
     empty = done.iloc[0:0]
+    measured = {}
     for metric in metrics:
         described = [statistics.describe(members[g][metric]) if g in members else statistics.describe([]) for g in result.index]
+        measured[metric] = [d.n for d in described]
         for name, field in (("mean", "mean"), ("std", "std"), ("sem", "sem"), ("ci95 low", "low"), ("ci95 high", "high")):
             result[f"{metric} {name}"] = [getattr(d, field) for d in described]
-    primary = primary or (metrics[0] if metrics else None)
-    if primary is None:
+    rank_on = rank_on or (metrics[0] if metrics else None)
+    if rank_on is None:
         return result.reset_index()
-    if primary not in metrics:
-        raise ValueError(f"the primary metric {primary} must be one of the metrics ({', '.join(metrics)})")
-    result = result.sort_values(f"{primary} mean", ascending=lower_is_better(primary), na_position="last", kind="stable")
+    judge_on = judged_metric(rank_on)
+    for metric in (rank_on, judge_on):
+        if metric not in metrics:
+            raise ValueError(f"the metric {metric} must be one of the metrics ({', '.join(metrics)})")
+    order = result[f"{rank_on} mean"].sort_values(ascending=lower_is_better(rank_on), na_position="last", kind="stable").index
+    position = [result.index.get_loc(g) for g in order]
+    result = result.loc[order]
     ordered = [members.get(group, empty) for group in result.index]
-    return against_best(result.reset_index(), ordered, primary, correct_of)
-
-
-def lower_is_better(metric: str) -> bool:
-    return metric.endswith(("loss", "/err", "_s"))
+    result = result.reset_index()
+    if baseline:
+        reference = baseline_row(result, keys, baseline)
+    else:
+        reference = reference_row([measured[rank_on][i] for i in position], [measured[judge_on][i] for i in position])
+    pair_on = pairing_columns(done, list(settings or []) + (["seed"] if "seed" in done and "seed" not in (settings or []) else []), keys)
+    return against_reference(result, ordered, judge_on, reference, bool(baseline), pair_on, not lower_is_better(judge_on), correct_of)
 
 
 def format_number(metric: str, mean: float, half_width: float) -> str:
@@ -134,16 +199,29 @@ def format_number(metric: str, mean: float, half_width: float) -> str:
 
 
 LEGEND = (
-    "mean ± 95% confidence half-width over seeds (Student's t; none with one seed), best first on {primary}; "
-    "Δ = difference from the best group (paired t over shared seeds, Welch's t otherwise, McNemar's exact test "
-    "for one job each), p Holm-corrected over the table; fewer than 3 seeds: too few to judge."
+    "How to read this table: groups are ranked on their mean {rank_on}, and {reference}; every other group's {judge_on} "
+    "is compared with it (Δ = its mean minus the reference's), and a verdict of better or worse needs p < 0.05 after Holm's "
+    "correction over {family} and at least 3 seeds on each side. "
+    "Values are means ± 95% confidence half-widths over seeds (Student's t); the test is a paired t-test when the jobs "
+    "pair up one to one (same seed and every other setting that varies inside a group), else Welch's t-test over all jobs, "
+    "and McNemar's exact test on the test images for one job each."
 )
 
 
-def comparison_markdown(comparison: pd.DataFrame, group_by: list[str], metrics: list[str], primary: str | None = None) -> str:
-    """mean ± 95% CI half-width, n, and each group's verdict against the best (already sorted best first)."""
+def legend(rank_on: str, judge_on: str, baseline: str | None = None) -> str:
+    """results.md's rule in words: what ranks, what is the reference, what is judged and how."""
+    if baseline:
+        reference, family = f"the baseline is the group {baseline}", "the comparisons with the baseline"
+    else:
+        reference = "the reference is the first group with at least 3 seeds (the test set never chooses it)"
+        family = "every pair of groups"
+    return LEGEND.format(rank_on=rank_on, judge_on=judge_on, reference=reference, family=family)
+
+
+def comparison_markdown(comparison: pd.DataFrame, group_by: list[str], metrics: list[str], rank_on: str | None = None) -> str:
+    """mean ± 95% CI half-width, n, and each group's Δ and verdict against the reference (in ranking order)."""
     keys = group_by or ["all"]
-    primary = primary or (metrics[0] if metrics else None)
+    rank_on = rank_on or (metrics[0] if metrics else None)
     shown = pd.DataFrame({key: comparison[key] for key in keys})
     for metric in metrics:
         label = f"{metric} %" if metric_names.is_accuracy(metric) else metric
@@ -152,9 +230,11 @@ def comparison_markdown(comparison: pd.DataFrame, group_by: list[str], metrics: 
     shown["n"] = comparison["n"]
     if comparison["not_completed"].any():
         shown["not completed"] = comparison["not_completed"]
-    if primary and "verdict" in comparison:
-        unit = " %" if metric_names.is_accuracy(primary) else ""
-        shown[f"Δ {primary}{unit}"] = ["" if pd.isna(d) else metric_names.number(primary, d, signed=True) for d in comparison["vs_best diff"]]
+    if rank_on and "verdict" in comparison:
+        judge_on = judged_metric(rank_on)
+        unit = " %" if metric_names.is_accuracy(judge_on) else ""
+        shown[f"Δ {judge_on}{unit}"] = ["" if pd.isna(d) else metric_names.number(judge_on, d, signed=True) for d in comparison["vs_ref diff"]]
+        shown["test"] = comparison["vs_ref test"]  # which jobs the verdict rests on: "paired t (6 pairs)"
         shown["verdict"] = comparison["verdict"]
     return markdown_table(shown)
 
