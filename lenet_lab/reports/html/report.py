@@ -1,0 +1,66 @@
+"""A sweep's tables -> report.html: one self-contained page to look at, mail and open offline.
+
+Sections, in order (a new one: a function returning HTML in sections.py, or a module of its own
+here, and its line in `write_html_report`'s body): the comparison with its verdicts, published vs
+measured, figures, jobs that are no result, every job, and where the numbers come from. Everything
+is inline (style, script, SVG figures, PNGs as base64): nothing is fetched, nothing is linked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from lenet_lab.reports.html import sections
+from lenet_lab.reports.html.assets import SORT_SCRIPT, STYLE
+from lenet_lab.reports.html.elements import escape, section
+from lenet_lab.reports.html.jobs import calibration_error, job_block, overview
+from lenet_lab.reports.html.provenance import provenance_html
+
+REPORT_HTML = "report.html"
+
+
+def write_html_report(
+    out: Path,
+    summary: pd.DataFrame,
+    table: str,
+    legend: str,
+    curves: pd.DataFrame,
+    group_by: list[str],
+    parameters: list[str],
+    published_text: str = "",
+    at_chance: str = "",
+    title: str | None = None,
+) -> Path:
+    """report.html in `out`, from what sweep_report.aggregate built: the job `summary`, the comparison
+    `table` and its `legend` (Markdown, as results.md has them), `curves` (curves.csv), the grouping
+    keys and swept `parameters`; `published_text` (published.md) and `at_chance` (the Markdown list
+    of jobs at chance) where there are any."""
+    out = Path(out)
+    title = title or f"Sweep {out.name}"
+    errors = {job: calibration_error(path) for job, path in zip(summary.job, summary.path)}
+    body = [
+        sections.heading_html(title, summary),
+        section("comparison", "Comparison", sections.comparison_html(table, legend)),
+        section("published", "Published vs measured", sections.published_html(published_text)),
+        section("figures", "Figures", sections.figures_html(summary, curves, group_by)),
+        section("problems", "Jobs that are no result", sections.problems_html(summary, at_chance)),
+        section("jobs", "Jobs", overview(summary, parameters, errors) + "".join(job_block(row, parameters, errors[row.job]) for _, row in summary.iterrows())),
+        section("provenance", "Command, versions, machine", provenance_html(out, summary)),
+    ]
+    anchors = [(a, t) for a, t in (("comparison", "comparison"), ("published", "published"), ("figures", "figures"), ("problems", "problems"), ("jobs", "jobs"), ("provenance", "provenance")) if f'id="{a}"' in "".join(body)]
+    nav = "<nav>" + "".join(f'<a href="#{a}">{t}</a>' for a, t in anchors) + "</nav>\n"
+    page = (
+        "<!DOCTYPE html>\n<html lang=en>\n<head>\n<meta charset=utf-8>\n<meta name=viewport content='width=device-width, initial-scale=1'>\n"
+        # An empty icon: without one a browser asks for /favicon.ico, a request the page must not make.
+        "<link rel=icon href='data:,'>\n"
+        f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        + body[0]
+        + nav
+        + "".join(body[1:])
+        + f"<script>{SORT_SCRIPT}</script>\n</body>\n</html>\n"
+    )
+    path = out / REPORT_HTML
+    path.write_text(page, encoding="utf-8")
+    return path
