@@ -230,7 +230,7 @@ def comparison_markdown(comparison: pd.DataFrame, group_by: list[str], metrics: 
     shown["n"] = comparison["n"]
     if comparison["not_completed"].any():
         shown["not completed"] = comparison["not_completed"]
-    if rank_on and "verdict" in comparison:
+    if rank_on and "verdict" in comparison and len(comparison) > 1:  # one group: nothing to compare
         judge_on = judged_metric(rank_on)
         unit = " %" if metric_names.is_accuracy(judge_on) else ""
         shown[f"Δ {judge_on}{unit}"] = ["" if pd.isna(d) else metric_names.number(judge_on, d, signed=True) for d in comparison["vs_ref diff"]]
