@@ -28,8 +28,8 @@ from lenet_lab.errors import UserError
 from lenet_lab.evaluation.job_evaluation import correct_per_image, read_report
 from lenet_lab.metrics import percent
 from lenet_lab.reports import statistics
+from lenet_lab.reports.ranking import pairing_columns
 from lenet_lab.reports.significance import Sample, sample_of
-from lenet_lab.reports.tables import pairing_columns
 
 METRIC = "test/acc"
 CLASSES_SHOWN = 3

@@ -14,8 +14,9 @@ from lenet_lab import compare as compare_command
 from lenet_lab.aggregate import aggregate, main
 from lenet_lab.job_folder import write_metrics
 from lenet_lab.reports import statistics
+from lenet_lab.reports.ranking import lower_is_better
 from lenet_lab.reports.significance import Sample, judge
-from lenet_lab.reports.tables import compare, lower_is_better
+from lenet_lab.reports.tables import compare
 from lenet_lab.sweep_callbacks import AggregateSweep
 
 
