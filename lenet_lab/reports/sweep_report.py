@@ -127,4 +127,8 @@ def aggregate(
             out, summary, table, legend(primary, judge_on, baseline), curves, group_by, parameters,
             published_text=published_text if not published.empty else "", at_chance=f"{AT_CHANCE_NOTE}\n\n{untrained}" if untrained else "",
         )
+    if "tex" in formats:  # results.tex: the comparison as a booktabs table for a paper
+        from lenet_lab.reports.latex import write_latex_table
+
+        write_latex_table(out, comparison, group_by, metrics, legend(primary, judge_on, baseline))
     return {"summary": summary, "comparison": comparison, "curves": curves, "markdown": table, "published": published, "out": out, "metric": primary}
