@@ -41,10 +41,16 @@ def test_the_page_holds_every_section_and_links_nothing(report):
     assert report.stat().st_size < 2_000_000
 
 
-def test_a_sweep_ends_with_the_page_by_default(tmp_path):
-    fake_job(tmp_path / "0_model=a", ["model=a"], [0.8], 0.8)
+def test_a_sweep_ends_with_the_page_by_default_figures_and_pictures_as_far_as_asked(tmp_path, monkeypatch):
+    from lenet_lab.reports.html import report
+
+    job = fake_job(tmp_path / "0_model=a", ["model=a"], [0.8], 0.8)
+    evaluate_predictions(job, torch.rand(20, 1, 28, 28), torch.arange(20) % 10, torch.randn(20, 10))
+    monkeypatch.setattr(report, "PICTURED_JOBS", 0)  # a search of thousands of jobs: numbers, no pictures
     assert main([str(tmp_path), "--no-plots"]) == 0
-    assert (tmp_path / "report.html").is_file()
+    page = (tmp_path / "report.html").read_text()
+    assert 'id="jobs"' in page and 'id="figures"' not in page and "<img" not in page and "<svg" not in page
+    assert "figures of the first 0 jobs only" in page
 
 
 @pytest.fixture(scope="module")

@@ -125,7 +125,7 @@ def aggregate(
         untrained = at_chance_markdown(summary, judge_on)
         write_html_report(
             out, summary, table, legend(primary, judge_on, baseline), curves, group_by, parameters,
-            published_text=published_text if not published.empty else "", at_chance=f"{AT_CHANCE_NOTE}\n\n{untrained}" if untrained else "",
+            published_text=published_text if not published.empty else "", at_chance=f"{AT_CHANCE_NOTE}\n\n{untrained}" if untrained else "", figures=plots,
         )
     if "tex" in formats:  # results.tex: the comparison as a booktabs table for a paper
         from lenet_lab.reports.latex import write_latex_table

