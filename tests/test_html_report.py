@@ -9,7 +9,7 @@ import torch
 from lenet_lab.aggregate import main
 from lenet_lab.evaluation.job_evaluation import evaluate_predictions
 from tests.headless_chromium import Browser, find_chromium
-from tests.test_aggregate import fake_job
+from tests.test_aggregate import fake_job, fake_row_job
 
 GROUPS = ("a", "b", "c")
 
@@ -51,6 +51,17 @@ def test_a_sweep_ends_with_the_page_by_default_figures_and_pictures_as_far_as_as
     page = (tmp_path / "report.html").read_text()
     assert 'id="jobs"' in page and 'id="figures"' not in page and "<img" not in page and "<svg" not in page
     assert "figures of the first 0 jobs only" in page
+
+
+def test_a_sweep_file_gets_its_published_rows_on_the_page(tmp_path):
+    rows = {"sgd": {"overrides": ["optimizer=sgd"], "published": {"test/acc": 88.0}}, "adam": {"overrides": ["optimizer=adam"], "published": {"test/acc": 97.0}}}
+    fake_row_job(tmp_path / "0_sgd", "sgd", ["optimizer=sgd", "seed=1"], (0.80, 0.85, 0.90), rows)
+    fake_row_job(tmp_path / "1_adam", "adam", ["optimizer=adam", "seed=1"], (0.96, 0.97, 0.98), rows)
+    assert main([str(tmp_path), "--format", "html", "--no-plots"]) == 0
+    page = (tmp_path / "report.html").read_text()
+    published = page.split('id="published"')[1].split("</section>")[0]
+    assert "section 9" in published and published.count("<tr>") == 3  # the header and a line per row
+    assert '<table class="sortable">' in published
 
 
 @pytest.fixture(scope="module")
