@@ -23,3 +23,9 @@ def test_results_tex_is_a_booktabs_table_of_the_groups(tmp_path):
     header = tex.split(r"\toprule")[1].split(r"\midrule")[0]
     assert r"test/acc (\%)" in header and r"train\_time\_s" in header
     assert tex.startswith("% ") and not re.findall(r"(?<!\\)[%_]", tex.split("\n", 1)[1])  # below the comment line, every % and _ escaped
+
+
+def test_text_is_escaped_in_one_pass():
+    from lenet_lab.reports.latex import escape
+
+    assert escape(r"a\b_{c} 5% p<0.05 Δ ±") == r"a\textbackslash{}b\_\{c\} 5\% p$<$0.05 $\Delta$ $\pm$"  # the braces it adds stay braces

@@ -8,6 +8,7 @@ the legend that explains the verdicts.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -17,12 +18,16 @@ from lenet_lab import metrics as metric_names
 TEX_FILE = "results.tex"
 
 
-def escape(text: str) -> str:
-    """LaTeX's special characters in plain text (what Styler's escape="latex" does to cells)."""
-    for plain, escaped in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"), ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\textasciicircum{}")):
-        text = text.replace(plain, escaped)
-    # Characters LaTeX's utf8 input does not set up in text mode (the legend's Δ and ±).
-    return text.replace("Δ", "$\\Delta$").replace("±", "$\\pm$")
+SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+# Not special, but printed wrong: Δ and ± are not set up for text mode by LaTeX's utf8 input, and
+# its default OT1 font encoding prints < and > as other glyphs.
+SPECIAL.update({"Δ": r"$\Delta$", "±": r"$\pm$", "<": "$<$", ">": "$>$"})
+SPECIAL_PATTERN = re.compile("|".join(map(re.escape, SPECIAL)))
+
+
+def escape(text) -> str:
+    """Plain text (group values, verdicts, headers, the legend) made safe for LaTeX, in one pass."""
+    return SPECIAL_PATTERN.sub(lambda found: SPECIAL[found.group()], str(text))
 
 
 def measured(metric: str, mean: float, low: float, high: float) -> str:
@@ -49,12 +54,12 @@ def latex_table(comparison: pd.DataFrame, group_by: list[str], metrics: list[str
         shown["verdict"] = comparison["verdict"].fillna("").astype(str)
 
     styler = shown.style.hide(axis="index")
-    styler = styler.format(escape="latex", subset=text).format_index(escape="latex", axis=1)
+    styler = styler.format(escape, subset=text).format_index(escape, axis=1)
     # The best group's row: Styler's CSS bold, converted to \bfseries for LaTeX.
     styler = styler.apply(lambda row: ["font-weight: bold" if row.name == shown.index[0] else "" for _ in row], axis=1)
-    caption = "Mean $\\pm$ 95\\% confidence half-width over seeds (Student's t; the mean alone for one seed); n: completed seeds; best-ranked group in bold."
-    if legend:
-        caption += " " + escape(legend)
+    caption = "n: completed seeds; the best-ranked group in bold. "
+    # The legend says what the cells and verdicts mean; without one, the cells at least.
+    caption += escape(legend) if legend else "Mean $\\pm$ 95\\% confidence half-width over seeds (Student's t; the mean alone for one seed)."
     columns = "".join("r" if c in numbers or c == "n" else "l" for c in shown.columns)
     return styler.to_latex(hrules=True, convert_css=True, column_format=columns, caption=caption, label=label, position_float="centering", environment="table")
 

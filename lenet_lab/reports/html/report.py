@@ -42,7 +42,7 @@ def write_html_report(
     keys and swept `parameters`; `published_text` (published.md) and `at_chance` (the Markdown list
     of jobs at chance) where there are any; `figures`: False leaves the figures out (--no-plots)."""
     out = Path(out)
-    title = title or f"Sweep {out.name}"
+    title = title or f"Sweep {out.parent.name}/{out.name}"  # a multirun's folder is its date/time
     errors = {job: calibration_error(path) for job, path in zip(summary.job, summary.path)}
     body = [
         sections.heading_html(title, summary),
