@@ -99,3 +99,14 @@ def test_the_page_renders_offline_in_chromium_and_sorts(report, browser):
     browser.click(header)
     assert browser.evaluate(values) == sorted(ascending, reverse=True)
     assert np.isfinite(ascending).all()
+
+
+def test_the_command_comes_from_hydras_multirun_record(tmp_path):
+    import yaml
+
+    from lenet_lab.reports.html.provenance import sweep_command
+
+    assert sweep_command(tmp_path) is None
+    record = {"hydra": {"job": {"name": "run"}, "overrides": {"hydra": ["hydra.mode=MULTIRUN", "hydra.sweep.dir=out dir"], "task": ["model=lenet,mlp", "seed=1,2"]}}}
+    (tmp_path / "multirun.yaml").write_text(yaml.safe_dump(record))
+    assert sweep_command(tmp_path) == "python run.py -m 'hydra.sweep.dir=out dir' model=lenet,mlp seed=1,2"

@@ -50,10 +50,21 @@ def machine() -> str:
     """This machine: system, CPU and, where torch sees any, its CUDA devices by name."""
     import torch  # here, not at the top: the report's other sections never need it
 
-    parts = [f"{platform.system()} {platform.machine()}", f"{os.cpu_count()} CPU cores ({platform.processor() or 'unknown CPU'})"]
+    parts = [f"{platform.system()} {platform.machine()}", f"{os.cpu_count()} CPU cores ({cpu_name()})"]
     if torch.cuda.is_available():
         parts += [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     return "; ".join(parts)
+
+
+def cpu_name() -> str:
+    """The CPU's model name: Linux says it in /proc/cpuinfo, where platform.processor() is often empty."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
 def accelerators(summary: pd.DataFrame) -> str:
@@ -63,7 +74,8 @@ def accelerators(summary: pd.DataFrame) -> str:
         trainer = (job_folder.recorded_config(path) or {}).get("trainer") or {}
         accelerator = str(trainer.get("accelerator", "?"))
         devices = trainer.get("devices")
-        asked.append(accelerator + (f" (devices {devices})" if devices not in (None, "auto", 1) else ""))
+        # The record keeps interpolations unresolved (${job_devices:...}): only a plain number says something.
+        asked.append(accelerator + (f" (devices {devices})" if isinstance(devices, int) and devices != 1 else ""))
     counts = pd.Series(asked).value_counts()
     return ", ".join(f"{name} × {n}" for name, n in counts.items())
 
