@@ -74,7 +74,7 @@ def browser():
     opened.close()
 
 
-def test_the_page_renders_offline_in_chromium_and_sorts(report, browser):
+def test_the_page_renders_offline_in_chromium_and_sorts(browser, report):  # the browser first: without one, skipped before the sweep is built
     browser.open(report)
     browser.evaluate("document.querySelectorAll('details').forEach(d => d.open = true); 0")
     problems = [e for e in browser.events if e["method"] in ("Runtime.exceptionThrown",)]
