@@ -97,7 +97,6 @@ def test_classification_report_by_hand():
     assert accuracy(matrix) == pytest.approx(4 / 6)
 
 
-
 def test_calibration_error_is_torchmetrics_multiclass_one_and_the_tables_average():
     from torchmetrics.functional.classification import multiclass_calibration_error
 

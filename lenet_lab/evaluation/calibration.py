@@ -45,4 +45,3 @@ def reliability_table(confidence, correct, bins: int = BINS) -> pd.DataFrame:
             "accuracy": np.where(count > 0, (torch.bincount(index, correct.double(), minlength=bins) / seen).numpy(), np.nan),
         }
     )
-

@@ -51,10 +51,10 @@ def details(summary: str, body: str, css_class: str = "") -> str:
 
 def frame_table(frame: pd.DataFrame, numbers: list[str] = (), css_class: str = "sortable") -> str:
     """A DataFrame whose cells are already text, as an HTML table; `numbers`: columns aligned right."""
-    head = "".join(f'<th{" class=number" if c in numbers else ""}>{escape(c)}</th>' for c in frame.columns)
+    head = "".join(f"<th{' class=number' if c in numbers else ''}>{escape(c)}</th>" for c in frame.columns)
     rows = []
     for values in frame.itertuples(index=False):
-        cells = "".join(f'<td{" class=number" if c in numbers else ""}>{escape(text(v))}</td>' for c, v in zip(frame.columns, values))
+        cells = "".join(f"<td{' class=number' if c in numbers else ''}>{escape(text(v))}</td>" for c, v in zip(frame.columns, values))
         rows.append(f"<tr>{cells}</tr>")
     return f'<table class="{css_class}"><thead><tr>{head}</tr></thead><tbody>\n' + "\n".join(rows) + "\n</tbody></table>\n"
 

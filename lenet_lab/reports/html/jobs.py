@@ -45,9 +45,7 @@ def confusion_html(matrix: np.ndarray) -> str:
     head = "<tr><th>true \\ predicted</th>" + "".join(f"<th>{c}</th>" for c in range(len(matrix))) + "</tr>"
     body = []
     for i, row in enumerate(matrix):
-        cells = "".join(
-            f'<td style="background:rgba(31,119,180,{shares[i, j]:.2f}){";color:#fff" if shares[i, j] > 0.7 else ""}">{count or ""}</td>' for j, count in enumerate(row)
-        )
+        cells = "".join(f'<td style="background:rgba(31,119,180,{shares[i, j]:.2f}){";color:#fff" if shares[i, j] > 0.7 else ""}">{count or ""}</td>' for j, count in enumerate(row))
         body.append(f"<tr><th>{i}</th>{cells}</tr>")
     return f'<table class="confusion"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>\n'
 
