@@ -53,12 +53,9 @@ def write_html_report(
         section("jobs", "Jobs", jobs_html(summary, parameters, errors)),
         section("provenance", "Command, versions, machine", provenance_html(out, summary)),
     ]
-    anchors = [
-        (a, t)
-        for a, t in (("comparison", "comparison"), ("published", "published"), ("figures", "figures"), ("problems", "problems"), ("jobs", "jobs"), ("provenance", "provenance"))
-        if f'id="{a}"' in "".join(body)
-    ]
-    nav = "<nav>" + "".join(f'<a href="#{a}">{t}</a>' for a, t in anchors) + "</nav>\n"
+    shown = "".join(body)
+    anchors = [a for a in ("comparison", "published", "figures", "problems", "jobs", "provenance") if f'id="{a}"' in shown]  # sections with something to say
+    nav = "<nav>" + "".join(f'<a href="#{a}">{a}</a>' for a in anchors) + "</nav>\n"
     page = (
         "<!DOCTYPE html>\n<html lang=en>\n<head>\n<meta charset=utf-8>\n<meta name=viewport content='width=device-width, initial-scale=1'>\n"
         # An empty icon: without one a browser asks for /favicon.ico, a request the page must not make.
