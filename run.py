@@ -7,9 +7,19 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+
+if __name__ == "__main__":
+    # Until cli() takes the signals over, a Ctrl-C or SIGTERM while Python imports torch and Hydra
+    # ends the command quietly with the signal's exit code: nothing has been written yet.
+    for _signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(_signum, lambda signum, frame: sys.exit(128 + signum))
+
+# After the handlers above: these imports take seconds.
 import logging
 import os
-import sys
+import shutil
 from pathlib import Path
 
 import hydra
@@ -18,14 +28,16 @@ from hydra.errors import ConfigCompositionException, OverrideParseException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from lenet_lab import startup, sweep_callbacks
-from lenet_lab.config import slurm_status
+from lenet_lab import job_folder, startup, sweep_callbacks
+from lenet_lab.config import launcher, slurm_status
 from lenet_lab.config.tree import print_config_tree
-from lenet_lab.errors import UserError, one_line
+from lenet_lab.errors import DamagedFile, UserError, one_line
 from lenet_lab.job_folder import read_metrics, write_metrics
+from lenet_lab.training import stop_signals
 from lenet_lab.training.train import train
 
 log = logging.getLogger("lenet_lab")
+jobs_entered = 0  # jobs this process began: an OSError before the first is Hydra failing to write the output folder
 
 
 # An absolute path: Hydra would read a relative one as a Python package when run.py is imported (tests).
@@ -35,15 +47,49 @@ def main(cfg: DictConfig) -> float | None:
     # instead of running this file; naming `startup` here makes them import it, and so register the
     # resolvers every job's config needs, before Hydra resolves the job's config.
     startup.prepare()
+    global jobs_entered
+    jobs_entered += 1
     hydra_cfg = HydraConfig.get()
-    job_dir = hydra_cfg.runtime.output_dir
     single_run = hydra_cfg.mode == RunMode.RUN
+    worker = not single_run and launcher.name(hydra_cfg) == "joblib"  # joblib's worker processes take a stop signal too
+    stop_signals.job_started(None if single_run else Path(hydra_cfg.sweep.dir), worker)
+    if stop_signals.requested() is not None:  # the sweep was stopped before this job's turn: it does not start
+        if job_folder.never_started(hydra_cfg.runtime.output_dir):  # the folder Hydra just made for it: not a job of the tables
+            shutil.rmtree(hydra_cfg.runtime.output_dir, ignore_errors=True)
+        stop_signals.job_ended()
+        if worker:
+            return None
+        raise KeyboardInterrupt
+    try:
+        value = job(cfg, hydra_cfg, single_run)
+    except BaseException:  # KeyboardInterrupt, Lightning's SystemExit, or what a stop broke on its way (a closed logger)
+        if stop_signals.requested() is None:
+            raise
+        value = None
+    finally:
+        stop_signals.job_ended()
+    if (signum := stop_signals.requested()) is not None:
+        # Also when the job reported a failure: the signal caused it (e.g. a logger closed mid-write).
+        job_folder.record_interrupted(hydra_cfg.runtime.output_dir, f"stopped by {stop_signals.name(signum)}")
+        if not worker:
+            raise KeyboardInterrupt  # out of Hydra's launcher: no further job starts (cli writes the tables)
+        # raising in a joblib worker would make joblib kill the other workers before they record their jobs
+    return value
+
+
+def job(cfg: DictConfig, hydra_cfg: DictConfig, single_run: bool) -> float | None:
+    job_dir = hydra_cfg.runtime.output_dir
     label = "" if single_run else f"{hydra_cfg.job.num}:{hydra_cfg.job.override_dirname}"
     interactive = single_run and terminal()
     try:
         if interactive:  # what is about to run, every default and override applied
             print_config_tree(cfg)
         metrics = train(cfg, job_dir, interactive=interactive, label=label)
+    except DamagedFile as error:  # named, and nothing written: what becomes of the file is the user's choice
+        print(f"error: {label + ': ' if label else ''}{error}", file=sys.stderr, flush=True)
+        if single_run:
+            sys.exit(2)
+        return None
     except UserError as error:
         write_metrics(job_dir, {"status": "failed", "error": str(error)})
         print(f"error: {label + ': ' if label else ''}{error}", file=sys.stderr, flush=True)
@@ -58,7 +104,8 @@ def main(cfg: DictConfig) -> float | None:
         # reports the failure when it ends.
         if single_run:
             raise
-        log.exception("job %s failed", label)
+        if stop_signals.requested() is None:  # else the stop broke it: it is recorded as interrupted
+            log.exception("job %s failed", label)
         return None
     # What a Hydra sweeper (e.g. Optuna) maximizes; None when nothing was held out (val_size=0).
     return metrics.get("val/acc")
@@ -77,19 +124,48 @@ def cli() -> None:
     users_value = os.environ.get("HYDRA_FULL_ERROR")
     os.environ["HYDRA_FULL_ERROR"] = "1"
     sweep_callbacks.incomplete_sweeps.clear()
+    sweep_callbacks.unfinished_sweeps.clear()
     slurm_status.install()  # sweeps on SLURM without accounting: one line about it, states from scontrol
+    global jobs_entered
+    jobs_entered = 0
+    stop_signals.install()  # one Ctrl-C or SIGTERM: the running job recorded, no new one, the tables, exit 130 or 143
     try:
-        main()
-    except (ConfigCompositionException, OverrideParseException) as error:  # the command line or a config file
-        print(f"error: {one_line(error)}", file=sys.stderr)
-        sys.exit(2)
+        try:
+            main()
+        except (ConfigCompositionException, OverrideParseException) as error:  # the command line or a config file
+            print(f"error: {one_line(error)}", file=sys.stderr)
+            sys.exit(2)
+        except UserError as error:  # e.g. a rerun's damaged job file, named before any job starts
+            print(f"error: {error}", file=sys.stderr)
+            sys.exit(2)
+        except OSError as error:
+            if jobs_entered or not error.filename:
+                raise
+            # Hydra could not make or write the output folder (it does so before any code of ours runs).
+            print(f"error: cannot write the output folder: {error.strerror}: {error.filename} (choose another with hydra.run.dir=... or, for a sweep, hydra.sweep.dir=...)", file=sys.stderr)
+            sys.exit(2)
+        except BaseException:
+            if stop_signals.requested() is None:
+                raise
+            # The stop ended Hydra's multirun (or the run) where it was: what it left is recorded.
+        if (signum := stop_signals.requested()) is not None:
+            stopped(signum)
     finally:
+        stop_signals.finished()
         if users_value is None:
             os.environ.pop("HYDRA_FULL_ERROR", None)
         else:
             os.environ["HYDRA_FULL_ERROR"] = users_value
     if sweep_callbacks.incomplete_sweeps:  # failed or interrupted jobs, listed at the sweep's end
         sys.exit(1)
+
+
+def stopped(signum: int) -> None:
+    """After a Ctrl-C or SIGTERM: the tables of the jobs that exist, how to go on, the signal's exit code."""
+    stop_signals.tables_started()
+    sweep_callbacks.end_stopped_sweep()
+    print(f"stopped by {stop_signals.name(signum)}: run the same command again to resume", file=sys.stderr, flush=True)
+    sys.exit(128 + signum)
 
 
 if __name__ == "__main__":

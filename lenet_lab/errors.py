@@ -13,6 +13,12 @@ class DataError(UserError):
     """The MNIST files are missing, unreadable or not what they claim to be."""
 
 
+class DamagedFile(UserError, ValueError):
+    """A job's metrics.json or checkpoint that can't be read (a disk error, a copy cut short): named
+    with what to do, nothing changed. A ValueError too: readers that already set an unreadable
+    metrics.json aside (the tables) keep doing so."""
+
+
 def one_line(error: BaseException) -> str:
     """`error` and the error that caused it (Hydra wraps OmegaConf's), each as one line."""
     text = _flatten(error)

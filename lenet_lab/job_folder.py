@@ -27,6 +27,8 @@ from pathlib import Path
 
 import yaml
 
+from lenet_lab.errors import DamagedFile
+
 METRICS_FILE = "metrics.json"
 CHECKPOINT = Path("checkpoints") / "last.ckpt"
 EVALUATION_DIR = "evaluation"
@@ -45,30 +47,95 @@ FINISHED = ("completed", "diverged")  # a rerun skips these; it resumes any othe
 FAST_DEV_RUN = "fast_dev_run"  # a check that the code runs (debug=fdr): no result, not a failure
 NOT_A_RESULT = ("failed", "interrupted", "running", "unknown")  # a sweep with such a job exits non-zero
 
+# In a sweep's folder while it is being stopped (Ctrl-C, SIGTERM): the signal's number, for the
+# jobs that run in other processes (training/stop_signals.py).
+STOP_FILE = ".stopping"
+
+
+def write_atomically(path: str | Path, write, binary: bool = False) -> Path:
+    """`write(file)` into a temporary file beside `path`, then renamed over it: a reader never sees
+    half a file, even when the process is killed while writing (the rename is atomic on one file
+    system, which a temporary file in the same folder is on)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb" if binary else "w") as f:
+            write(f)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; results are for everyone to read
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
 
 def write_metrics(job_dir: str | Path, metrics: dict) -> Path:
-    """Write metrics.json atomically (a temporary file renamed over the old one): a reader never
-    sees half a file, even when the job is killed while writing it."""
-    job_dir = Path(job_dir)
-    job_dir.mkdir(parents=True, exist_ok=True)
-    path = job_dir / METRICS_FILE
-    fd, tmp = tempfile.mkstemp(dir=job_dir, prefix=".metrics-", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
+    """Write metrics.json atomically (write_atomically)."""
+
+    def dump(f) -> None:
         # NaN/inf are not JSON: a diverged loss is written as null.
         clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in metrics.items()}
         json.dump(clean, f, indent=2, sort_keys=True)
         f.write("\n")
-    os.chmod(tmp, 0o644)  # mkstemp makes it private; results are for everyone to read
-    os.replace(tmp, path)
-    return path
+
+    return write_atomically(Path(job_dir) / METRICS_FILE, dump)
 
 
 def read_metrics(job_dir: str | Path) -> dict | None:
-    """The job's metrics, or None if it has not finished (no file yet)."""
+    """The job's metrics, or None if it has not finished (no file yet); DamagedFile if it can't be read."""
     path = Path(job_dir) / METRICS_FILE
     if not path.is_file():
         return None
-    return json.loads(path.read_text())
+    resumes = "from its last checkpoint" if checkpoint(job_dir).is_file() else "from its start"
+    what_to_do = f"delete it and run the same command again (the job runs again {resumes})"
+    try:
+        metrics = json.loads(path.read_text())
+    except (ValueError, OSError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise damaged(path, error, what_to_do) from error
+    if not isinstance(metrics, dict):
+        raise damaged(path, f"a JSON {type(metrics).__name__}, not an object", what_to_do)
+    return metrics
+
+
+def record_interrupted(job_dir: str | Path, reason: str) -> None:
+    """A job stopped by a signal says so, keeping what earlier runs recorded (epochs, train_time_s).
+    A job that ended with a result before the signal keeps it; a damaged metrics.json is left alone."""
+    try:
+        recorded = read_metrics(job_dir) or {}
+    except DamagedFile:
+        return
+    if recorded.get("status") in (None, *NOT_A_RESULT):
+        write_metrics(job_dir, {**recorded, "status": "interrupted", "error": reason})
+
+
+def damaged(path: Path, why, what_to_do: str) -> DamagedFile:
+    return DamagedFile(f"{path} is damaged ({str(why).strip() or type(why).__name__}); nothing was changed: {what_to_do}, or put back a good copy")
+
+
+def check_checkpoint(path: str | Path) -> None:
+    """DamagedFile unless `path` loads as a checkpoint. Memory-mapped: the tensors' bytes are not
+    read, so checking a large model's checkpoint costs about what its small pickle does."""
+    import torch  # here, not at the top: the tables read job folders without importing torch
+
+    try:
+        torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as error:  # torch raises RuntimeError, UnpicklingError, EOFError, ... for a bad file
+        raise damaged(Path(path), error, "remove this job's folder to train the job again from its start") from error
+
+
+def check_resumable(job_dir: str | Path) -> None:
+    """DamagedFile if a rerun could not read what the job left: its metrics.json, and the checkpoint an unfinished job resumes from."""
+    metrics = read_metrics(job_dir)
+    if (metrics or {}).get("status") not in FINISHED and checkpoint(job_dir).is_file():
+        check_checkpoint(checkpoint(job_dir))
+
+
+def never_started(job_dir: str | Path) -> bool:
+    """Whether the folder holds only what Hydra writes before a job's code runs (.hydra/, run.log):
+    a job of a stopped sweep that Hydra set up but that never ran."""
+    path = Path(job_dir)
+    return path.is_dir() and not (path / METRICS_FILE).exists() and all(item.name in (HYDRA_DIR, "run.log") for item in path.iterdir())
 
 
 def checkpoint(job_dir: str | Path) -> Path:

@@ -17,10 +17,11 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from lenet_lab import job_folder
-from lenet_lab.config import overrides
+from lenet_lab.config import launcher, overrides
 from lenet_lab.config.schema import check_seed
 from lenet_lab.errors import UserError, one_line
 from lenet_lab.reports.sweep_report import aggregate
+from lenet_lab.training import stop_signals
 
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 DISTINCT_SWEEPER = "hydra_plugins.lenet_lab_sweeper.distinct_sweeper.DistinctSweeper"  # what `basic` means here
@@ -63,6 +64,11 @@ def distinct_builds(jobs: list[list[str]]) -> list[tuple[int, list[str]]]:
     return overrides.distinct_configurations(jobs)
 
 
+# The sweep this process runs, until its tables are written: a Ctrl-C or SIGTERM ends Hydra's multirun
+# before its end callbacks run, and run.py then writes the tables of the jobs that exist (end_stopped_sweep).
+unfinished_sweeps: list[tuple[AggregateSweep, DictConfig]] = []
+
+
 class AggregateSweep(Callback):
     def __init__(self, plots: bool = True, validate_first: bool = True, metric: str | None = None, baseline: str | None = None):
         self.plots = plots
@@ -71,7 +77,17 @@ class AggregateSweep(Callback):
         self.baseline = baseline  # "optimizer=sgd": every group compared with this one instead of the top-ranked
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
-        """Hydra checks every job's keys and types before the first starts; this adds the value checks."""
+        """Hydra checks every job's keys and types before the first starts; this adds the value checks.
+        Before them: a stop from now on ends with this sweep's tables; a rerun's damaged job files are named."""
+        sweep_dir = Path(config.hydra.sweep.dir)
+        unfinished_sweeps.append((self, config))
+        stop_signals.sweep_started(sweep_dir, launcher.name(config.hydra))
+        try:
+            for job in job_folder.find_job_dirs([sweep_dir]) if sweep_dir.is_dir() else []:
+                job_folder.check_resumable(job)
+        except UserError as error:  # Hydra would turn an exception here into a warning and go on
+            print(f"error: {error}", file=sys.stderr)
+            sys.exit(2)
         if not self.validate_first or config.hydra.sweeper._target_ not in (BASIC_SWEEPER, DISTINCT_SWEEPER, ROW_SWEEPER):
             return
         from lenet_lab.training.train import build, check_trainer  # Lightning is imported once a sweep really starts
@@ -100,6 +116,8 @@ class AggregateSweep(Callback):
                 sys.exit(2)
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        stop_signals.tables_started()  # a signal from now on lets the tables finish
+        unfinished_sweeps[:] = [pair for pair in unfinished_sweeps if pair[0] is not self]
         sweep_dir = Path(config.hydra.sweep.dir)
         try:
             result = aggregate([sweep_dir], out=sweep_dir, plots=self.plots, metric=self.metric, baseline=self.baseline)
@@ -118,6 +136,16 @@ class AggregateSweep(Callback):
                 print(f"job {row.job}: {row.status} {row.error}".rstrip(), file=sys.stderr)
             print(f"{len(failed)} of {len(summary)} jobs did not complete", file=sys.stderr)
             incomplete_sweeps.append(sweep_dir)
+
+
+def end_stopped_sweep() -> None:
+    """A stopped sweep's tables, of the jobs it has (none before its first job: then no tables)."""
+    while unfinished_sweeps:
+        callback, config = unfinished_sweeps[0]
+        if job_folder.find_job_dirs([config.hydra.sweep.dir]):
+            callback.on_multirun_end(config)
+        else:
+            unfinished_sweeps.pop(0)
 
 
 def best_job(sweep_dir: Path, metric: str) -> tuple[Path, float] | None:

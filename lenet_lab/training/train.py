@@ -21,10 +21,11 @@ from omegaconf import DictConfig, OmegaConf
 from lenet_lab.config.schema import validate
 from lenet_lab.config.threads import threads_per_job
 from lenet_lab.errors import UserError, one_line
-from lenet_lab.job_folder import CHECKPOINT, FAST_DEV_RUN, FINISHED, PROFILER_NAME, read_metrics, write_metrics
+from lenet_lab.job_folder import CHECKPOINT, FAST_DEV_RUN, FINISHED, PROFILER_NAME, check_checkpoint, read_metrics, write_metrics
 from lenet_lab.metrics import RECORDED as FINAL_METRICS
-from lenet_lab.training import callback_group
+from lenet_lab.training import callback_group, stop_signals
 from lenet_lab.training import loggers as job_loggers
+from lenet_lab.training.atomic_checkpoint import AtomicCheckpointIO
 from lenet_lab.training.classifier import Classifier
 from lenet_lab.training.cuda_check import drop_nvml_check_without_driver
 from lenet_lab.training.divergence import Diverged, DivergenceGuard
@@ -63,6 +64,7 @@ def build_trainer(cfg: DictConfig, job_dir: Path, interactive: bool, label: str,
         default_root_dir=str(job_dir),
         enable_progress_bar=progress_bar,
         enable_model_summary=interactive if summary is None else summary,
+        plugins=[AtomicCheckpointIO()],  # a kill while a checkpoint is saved leaves the one before
     )
 
 
@@ -86,6 +88,7 @@ def build(cfg: DictConfig) -> tuple[pl.LightningDataModule, Classifier]:
     The optimizer and scheduler are built once too, so that a wrong keyword for them (`++optimizer.momentum=0.9`
     with Adam) is reported now, not when Lightning builds them after loading the data.
     """
+    stop_signals.check()  # a sweep stopped while its jobs are checked (it can't raise there under joblib)
     validate(cfg)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)  # after validate (the seed may be out of range), before the weights are drawn
     try:
@@ -140,6 +143,8 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
     if previous and previous.get("status") in FINISHED:
         print(f"{label or job_dir}: already {previous['status']}, skipped", flush=True)
         return previous
+    if (job_dir / CHECKPOINT).is_file():  # before anything is written: a damaged one is named, not a 20-line unpickling traceback
+        check_checkpoint(job_dir / CHECKPOINT)
     if not interactive:
         # "GPU available: False", "Trainer already configured with...": noise, once per job.
         logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)

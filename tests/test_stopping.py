@@ -1,0 +1,178 @@
+"""One Ctrl-C or SIGTERM stops a local sweep at any point: the running job recorded, no new job, the tables, exit 130/143; the same command resumes.
+
+The basic launcher's sweeps run in this process (run.cli), the signal sent to it from the phase
+under test; joblib's run as a user runs them, the signal sent as a terminal or `kill` sends it.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import run
+from lenet_lab import sweep_callbacks
+from lenet_lab.training import test_evaluation
+from lenet_lab.training import train as train_module
+from lenet_lab.training.classifier import Classifier
+from tests.conftest import PROJECT, make_mnist_root
+from tests.test_launchers import job_dirs, results
+
+SEEDS = ("1", "2", "3")
+
+
+def sweep_args(mnist_root, sweep, *extra):
+    return [
+        "-m", "model=mlp", f"seed={','.join(SEEDS)}", "epochs=2", f"data.root={mnist_root}", "data.val_size=20",
+        f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false", *extra,
+    ]  # fmt: skip
+
+
+def run_cli(monkeypatch, capsys, args) -> tuple[int, str, str]:
+    """`python run.py ARGS` in this process: (exit code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["run.py", *args])
+    try:
+        run.cli()
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def signal_once(signum, then=None):
+    """A stand-in that signals this process the first time it is called, then does what `then` does."""
+    sent = []
+
+    def stand_in(*args, **kwargs):
+        if not sent:
+            sent.append(True)
+            os.kill(os.getpid(), signum)
+        return then(*args, **kwargs) if then else None
+
+    return stand_in
+
+
+def statuses(sweep) -> dict[str, str]:
+    return {job.name.split("_")[0]: json.loads((job / "metrics.json").read_text())["status"] for job in job_dirs(sweep)}
+
+
+def at_epoch_2_of_job_0(signum):
+    original, sent = Classifier.training_step, []
+
+    def step(self, batch, batch_idx):
+        if self.current_epoch == 1 and batch_idx == 0 and not sent:  # job 0: the jobs run in order
+            sent.append(True)
+            os.kill(os.getpid(), signum)
+        return original(self, batch, batch_idx)
+
+    return step
+
+
+PHASES = {
+    # phase: (what to patch, the stand-in, signal, job 0's status once stopped)
+    "start-up": (lambda: (train_module, "check_input_size", signal_once(signal.SIGTERM, train_module.check_input_size)), signal.SIGTERM, None),
+    "training": (lambda: (Classifier, "training_step", at_epoch_2_of_job_0(signal.SIGINT)), signal.SIGINT, "interrupted"),
+    "testing": (lambda: (Classifier, "test_step", signal_once(signal.SIGTERM, Classifier.test_step)), signal.SIGTERM, "interrupted"),
+    "evaluation": (lambda: (test_evaluation, "evaluate_predictions", signal_once(signal.SIGINT, test_evaluation.evaluate_predictions)), signal.SIGINT, "interrupted"),
+    "between jobs": (lambda: (sweep_callbacks.AggregateSweep, "on_job_end", signal_once(signal.SIGTERM)), signal.SIGTERM, "completed"),
+}
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_one_signal_stops_a_sweep_which_the_same_command_resumes(monkeypatch, capsys, tmp_path, mnist_root, phase):
+    patch, signum, job_0 = PHASES[phase]
+    sweep = tmp_path / "sweep"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(*patch())
+    code, out, err = run_cli(monkeypatch, capsys, sweep_args(mnist_root, sweep))
+    monkeypatch.undo()
+    assert code == 128 + signum, err[-3000:]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the command gave the signals back
+    if job_0 is None:  # stopped before any job: nothing to tabulate
+        assert not sweep.exists() or not job_dirs(sweep)
+    else:
+        assert statuses(sweep) == {"0": job_0}  # the running job recorded, no other job started
+        assert [row["status"] for row in results(sweep)] == [job_0]  # the tables of what exists
+    assert f"stopped by {signal.Signals(signum).name}" in err and "Traceback" not in err
+    assert not (sweep / ".stopping").exists()
+
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(monkeypatch, capsys, sweep_args(mnist_root, sweep))
+    assert code == 0, err[-3000:]
+    assert statuses(sweep) == {"0": "completed", "1": "completed", "2": "completed"}
+    assert all(json.loads((job / "metrics.json").read_text())["epochs"] == 2 for job in job_dirs(sweep))
+
+
+def test_a_signal_while_the_tables_are_written_lets_them_finish(monkeypatch, capsys, tmp_path, mnist_root):
+    sweep = tmp_path / "sweep"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sweep_callbacks, "aggregate", signal_once(signal.SIGINT, sweep_callbacks.aggregate))
+    code, out, err = run_cli(monkeypatch, capsys, sweep_args(mnist_root, sweep))
+    assert code == 130, err[-3000:]
+    assert statuses(sweep) == {"0": "completed", "1": "completed", "2": "completed"}
+    assert [row["status"] for row in results(sweep)] == ["completed"] * 3 and "| all jobs" in out
+
+
+def test_a_signal_stops_a_single_run_as_interrupted(monkeypatch, capsys, tmp_path, mnist_root):
+    job = tmp_path / "job"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(Classifier, "test_step", signal_once(signal.SIGTERM, Classifier.test_step))
+    code, out, err = run_cli(monkeypatch, capsys, ["model=mlp", "epochs=1", f"data.root={mnist_root}", "data.val_size=20", f"hydra.run.dir={job}"])
+    assert code == 143, err[-3000:]
+    recorded = json.loads((job / "metrics.json").read_text())
+    assert recorded["status"] == "interrupted" and recorded["error"] == "stopped by SIGTERM" and recorded["epochs"] == 1
+
+
+# --- joblib: the jobs run in worker processes -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slow_mnist(tmp_path_factory):
+    """An epoch at batch size 1 takes a few seconds: time to signal the jobs while they train."""
+    return make_mnist_root(tmp_path_factory.mktemp("slow_mnist"), n_train=600, n_test=40)
+
+
+def joblib_sweep(slow_mnist, sweep):
+    pytest.importorskip("hydra_plugins.hydra_joblib_launcher", reason="needs the parallel extra: pip install -e '.[parallel]'")
+    return [
+        sys.executable, str(PROJECT / "run.py"), "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "model=mlp",
+        "seed=1,2,3,4", "epochs=2", "data.batch_size=1", "data.val_size=20", f"data.root={slow_mnist}",
+        f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("how", ["SIGTERM to the command", "Ctrl-C in its terminal"])
+def test_one_signal_stops_a_joblib_sweep_and_its_workers_record_their_jobs(slow_mnist, tmp_path, how):
+    sweep = tmp_path / "sweep"
+    command = joblib_sweep(slow_mnist, sweep)
+    # A session of its own, as a terminal gives a command: Ctrl-C signals its whole process group.
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    training = set()
+    lines = []
+    for line in process.stdout:  # until both workers are in their job's second epoch (the first one's checkpoint is written)
+        lines.append(line)
+        if " epoch 1/2 " in line:
+            training.add(line.split(":")[0])
+        if len(training) == 2:
+            break
+    started = time.monotonic()
+    if how == "Ctrl-C in its terminal":
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        process.send_signal(signal.SIGTERM)
+    out = "".join(lines) + process.communicate(timeout=120)[0]
+    signum = signal.SIGINT if how.startswith("Ctrl-C") else signal.SIGTERM
+    assert process.returncode == 128 + signum, out[-3000:]
+    assert time.monotonic() - started < 60
+    assert statuses(sweep) == {"0": "interrupted", "1": "interrupted"}, out[-3000:]  # no folder for jobs 2 and 3
+    assert [row["status"] for row in results(sweep)] == ["interrupted"] * 2
+    assert "Traceback" not in out
+    if how == "Ctrl-C in its terminal":  # the resume is the same as after SIGTERM: once is enough
+        return
+    resumed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert statuses(sweep) == {str(n): "completed" for n in range(4)}
