@@ -30,19 +30,13 @@ def test_importing_the_package_registers_nothing():
     assert result.returncode == 0, result.stderr
 
 
-def test_module_paths_from_before_the_layout_still_import():
+def test_importing_the_package_changes_nothing():
+    """No import hooks and nothing imported beyond the package itself (docs/architecture.md)."""
     code = (
-        "from lenet_lab.train import train; import lenet_lab.training.train as new; assert train is new.train\n"
-        "from lenet_lab.optimizers.sdlm import SDLM; from lenet_lab.optim.sdlm import SDLM as S2; assert SDLM is S2\n"
-        "import lenet_lab.results, lenet_lab.job_folder; assert lenet_lab.results is lenet_lab.job_folder\n"
-        "assert lenet_lab.job_folder.__spec__.name == 'lenet_lab.job_folder'\n"
-        "from lenet_lab.data import MNISTDataModule, to_inputs\n"
-        "from hydra.utils import get_class\n"
-        "assert get_class('lenet_lab.sweep_callback.AggregateSweep').__module__ == 'lenet_lab.sweep_callbacks'\n"
-        "assert get_class('lenet_lab.schedules.PiecewiseConstantLR').__name__ == 'PiecewiseConstantLR'\n"
-        "from lenet_lab.legacy_paths import MOVED\n"
-        "import importlib\n"
-        "for old in MOVED: importlib.import_module(old)\n"
+        "import sys; finders = list(sys.meta_path); before = set(sys.modules)\n"
+        "import lenet_lab, lenet_lab.data\n"
+        "assert sys.meta_path == finders, sys.meta_path\n"
+        "assert set(sys.modules) - before == {'lenet_lab', 'lenet_lab.data'}, set(sys.modules) - before\n"
     )
     result = python(code)
     assert result.returncode == 0, result.stderr

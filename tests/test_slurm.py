@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from lenet_lab.events import read_scalars
+from lenet_lab.reports.events import read_scalars
 
 from lenet_lab.config.slurm_status import read_scontrol, task_ids
 from tests.conftest import PROJECT, make_mnist_root

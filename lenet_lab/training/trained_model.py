@@ -1,4 +1,8 @@
-"""A finished job's model back from disk: its checkpoint's weights in the model its config builds."""
+"""A finished job's model back from disk: its checkpoint's weights in the model its config builds.
+
+Only the config's model node is built (and evaluate and predict read `data.normalize`/`data.pad`):
+a job folder saved under module paths that have since moved (the data, optimizer and scheduler
+nodes of a config from before the layout by stage) loads without them."""
 
 from __future__ import annotations
 
@@ -11,7 +15,10 @@ from omegaconf import DictConfig, OmegaConf
 from lenet_lab import job_folder
 from lenet_lab.errors import UserError, one_line
 from lenet_lab.job_folder import CHECKPOINT
-from lenet_lab.training.train import build
+from lenet_lab.training.train import build_model
+
+
+MODULE_PREFIX = "model."
 
 
 @dataclass
@@ -57,13 +64,14 @@ def load_trained(path: str | Path) -> TrainedModel:
         raise UserError(f"{checkpoint_file} is not a Lightning checkpoint (no state_dict)")
     job_dir = job_folder.job_dir_of_checkpoint(checkpoint_file)
     cfg = run_config(checkpoint, job_dir)
-    _, module = build(cfg)  # the same code that built it for training, so the layers match
+    model = build_model(cfg.model)  # the same code that built it for training, so the layers match
+    # The LightningModule holds the network as `model`: its weights are the state_dict's model.* entries.
+    weights = {name[len(MODULE_PREFIX) :]: value for name, value in checkpoint["state_dict"].items() if name.startswith(MODULE_PREFIX)}
     try:
-        module.load_state_dict(checkpoint["state_dict"])
+        model.load_state_dict(weights)
     except RuntimeError as error:
         raise UserError(f"{checkpoint_file} does not fit the model its config describes: {one_line(error)}") from error
-    model = module.model.eval()
-    return TrainedModel(model, cfg, job_dir, checkpoint_file)
+    return TrainedModel(model.eval(), cfg, job_dir, checkpoint_file)
 
 
 @torch.no_grad()
