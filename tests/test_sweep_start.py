@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
+from hydra_plugins.lenet_lab.sweep_start import distinct_builds
 from lenet_lab.config import overrides
-from lenet_lab.sweep_callbacks import distinct_builds
 from tests.conftest import PROJECT
 
 
@@ -30,15 +30,15 @@ def test_a_seed_sweep_builds_one_model_before_its_first_job(mnist_root, tmp_path
     script = textwrap.dedent(f"""
         import sys
         import lenet_lab.training.train as training
-        import lenet_lab.sweep_callbacks as callbacks
+        from hydra.core.plugins import Plugins
         built = []
-        original_build, original_start = training.build, callbacks.AggregateSweep.on_multirun_start
+        original_build = training.build
         training.build = lambda cfg: built.append(cfg.model._target_) or original_build(cfg)
-        def start(self, config, **kwargs):
-            original_start(self, config, **kwargs)
-            print("BUILT", len(built), sorted(set(built)), flush=True)
-            sys.exit(0)
-        callbacks.AggregateSweep.on_multirun_start = start
+        class Launcher:  # stands in for the basic launcher: the checks are done when the first batch launches
+            def launch(self, job_overrides, initial_job_idx):
+                print("BUILT", len(built), sorted(set(built)), flush=True)
+                sys.exit(0)
+        Plugins.instantiate_launcher = lambda self, **kwargs: Launcher()
         sys.argv = ["run.py", "-m", "model=lenet,mlp", "seed=range(1,41)", "data.root={mnist_root}", "hydra.sweep.dir={tmp_path / 'sweep'}"]
         sys.path.insert(0, {str(PROJECT)!r})
         import run
@@ -51,7 +51,7 @@ def test_a_seed_sweep_builds_one_model_before_its_first_job(mnist_root, tmp_path
 
 
 def test_the_sweeper_composes_one_config_per_configuration_and_launches_every_job(mnist_root, tmp_path):
-    """Hydra's basic sweeper composes all 80 configs before launching; ours one per configuration."""
+    """Hydra's basic sweeper composes all 80 configs before launching; the project's one per configuration, once."""
     script = textwrap.dedent(f"""
         import sys
         from hydra._internal.config_loader_impl import ConfigLoaderImpl
@@ -81,6 +81,7 @@ def test_the_sweeper_composes_one_config_per_configuration_and_launches_every_jo
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if line.startswith(("SWEEPER", "COMPOSED")))
     assert lines, result.stderr[-3000:]
-    assert lines["SWEEPER"] == "hydra_plugins.lenet_lab_sweeper.distinct_sweeper.DistinctSweeper"
-    # 2 by the start-up checks (sweep_callbacks), 2 by the sweeper: one per model, not one per job.
-    assert lines["COMPOSED"] == "4 LAUNCHED 80"
+    assert lines["SWEEPER"] == "hydra_plugins.lenet_lab.checked_sweeper.CheckedSweeper"
+    # By the checks before the first job (hydra_plugins/lenet_lab/sweep_start.py): one per model, not
+    # one per job, and not again by Hydra's own check of each batch.
+    assert lines["COMPOSED"] == "2 LAUNCHED 80"

@@ -15,7 +15,7 @@ import yaml
 from hydra import compose, initialize_config_dir
 
 import lenet_lab.startup  # noqa: F401  (registers the config schema, as run.py does)
-from hydra_plugins.lenet_lab_rows.row_sweeper import row_jobs, sweep_file_values
+from hydra_plugins.lenet_lab.row_sweeper import row_jobs, sweep_file_values
 from tests.conftest import PROJECT
 
 SWEEPS = sorted(path.stem for path in (PROJECT / "sweeps").glob("*.yaml"))

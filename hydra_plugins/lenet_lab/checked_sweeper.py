@@ -1,39 +1,60 @@
-"""Hydra's basic sweeper, with its start-up check paid per configuration instead of per job.
+"""The project's grid sweeper, `hydra/sweeper=lenet_lab`: Hydra's basic sweeper, every job checked before the first.
 
-Before it launches a batch, Hydra's sweeper composes every job's config to catch composition
-errors early (`Sweeper.validate_batch_is_legal`): ~0.25 s a job here, over four minutes before the
-first job of a 1,000-seed sweep. Jobs that differ only in `seed` (overrides.BUILD_INDEPENDENT)
-compose alike, so one of each is enough; every job's seed is checked on its own before the sweep
-starts (sweep_callbacks.AggregateSweep). Jobs run exactly as with the basic sweeper: same batches,
-same order, same numbers, so a SLURM sweep is still one job array.
+Jobs run exactly as with Hydra's basic sweeper (same batches, same order, same numbers, so a
+SLURM sweep is still one job array). What differs is the check before launching: Hydra composes
+every job's config (~0.25 s a job here, minutes before the first job of a 1,000-seed sweep) and
+sees only keys and types; for a config of this project sweep_start.py checks every job's values
+and builds one job per distinct configuration instead, and creates the stores jobs share.
 
-It takes the place of Hydra's `basic` option of `hydra/sweeper` (the default of every multirun):
-this module imports Hydra's first, so its entry is stored after Hydra's. An override in the
-primary config would do it more visibly, but Hydra lets it win over the sweepers that sweep files
-(`rows`) and searches (`optuna`) choose. The row sweeper inherits from this one.
+Its own name, not Hydra's `basic`: installing the project must not change the sweeper of any other
+Hydra application. conf/sweeper/grid.yaml chooses it for run.py; for another application's config
+(Hydra's own test suites run it so) it does what Hydra's basic sweeper does.
 """
 
 # No `from __future__ import annotations`: Hydra's plugin scan runs this module before it is in
 # sys.modules, where dataclasses would look string annotations up.
 from dataclasses import dataclass
-from typing import Dict, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_store import ConfigStore
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
 
-from lenet_lab.config import overrides
+from hydra_plugins.lenet_lab import sweep_start
+
+NAME = "lenet_lab"  # hydra/sweeper=lenet_lab
 
 
 @dataclass
-class DistinctSweeperConf:
-    _target_: str = "hydra_plugins.lenet_lab_sweeper.distinct_sweeper.DistinctSweeper"
+class CheckedSweeperConf:
+    _target_: str = "hydra_plugins.lenet_lab.checked_sweeper.CheckedSweeper"
     max_batch_size: Optional[int] = None
     params: Optional[Dict[str, str]] = None
 
 
-ConfigStore.instance().store(group="hydra/sweeper", name="basic", node=DistinctSweeperConf, provider="lenet_lab")
+ConfigStore.instance().store(group="hydra/sweeper", name=NAME, node=CheckedSweeperConf, provider="lenet_lab")
 
 
-class DistinctSweeper(BasicSweeper):
+class CheckedSweeper(BasicSweeper):
+    checked = False  # whether sweep_start checked (and so composed) every job of this sweep
+
+    def sweep(self, arguments: List[str]) -> Any:
+        if sweep_start.is_lenet_lab_run(self.config):
+            try:
+                jobs = self.jobs(arguments)
+            except HydraException as error:  # e.g. hydra.sweeper.select matches no row
+                sweep_start.stop(error)
+            sweep_start.check_jobs(self.config, self.hydra_context.config_loader, jobs)
+            self.checked = True
+        return super().sweep(arguments)
+
+    def jobs(self, arguments: List[str]) -> List[List[str]]:
+        """The override list of every job sweep() launches, in its order, parsed as sweep() parses them."""
+        parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
+        parsed = parser.parse_overrides([*self._parse_config(), *arguments])
+        return [job for batch in self.split_arguments(parsed, None) for job in batch]
+
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
-        super().validate_batch_is_legal([job for _, job in overrides.distinct_configurations([list(job) for job in batch])])
+        if not self.checked:  # another application's config: Hydra's own check, every job composed
+            super().validate_batch_is_legal(batch)

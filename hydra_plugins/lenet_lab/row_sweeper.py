@@ -1,4 +1,4 @@
-"""A sweeper whose jobs are named rows, each a list of ordinary overrides.
+"""`hydra/sweeper=lenet_lab_rows`: a sweeper whose jobs are named rows, each a list of ordinary overrides.
 
 A published table's rows differ in config-group choices and values at once (`optimizer=sgd
 optimizer.lr=1` next to `optimizer=adam epochs=60`), which a cartesian sweep can't express. A
@@ -11,7 +11,8 @@ sweep file (sweeps/*.yaml) selects this sweeper and lists its rows:
 
 Every row runs once per combination of the command line's own sweep (`seed=1,2`), with the
 command line's overrides after the row's: `epochs=2` on the command line wins over a row's
-`epochs=30`. Each job gets `sweep.row=<name>`, so its config says which row it was.
+`epochs=30`. Each job gets `sweep.row=<name>`, so its config says which row it was. Jobs are
+checked before the first starts as the grid sweeper's are (checked_sweeper.py, sweep_start.py).
 
 This module also makes every sweeps/*.yaml an option of the config group `sweep`
 (`python run.py -m +sweep=lenet_optimizers`): Hydra imports it while it looks for plugins,
@@ -29,16 +30,17 @@ from hydra.core.config_store import ConfigStore
 from hydra.errors import HydraException
 from omegaconf import OmegaConf
 
-from hydra_plugins.lenet_lab_sweeper.distinct_sweeper import DistinctSweeper
+from hydra_plugins.lenet_lab.checked_sweeper import CheckedSweeper
 from lenet_lab.config import overrides
 
+NAME = "lenet_lab_rows"  # hydra/sweeper=lenet_lab_rows
 SWEEPS_DIR = Path(__file__).resolve().parents[2] / "sweeps"
 ROW_KEY = "sweep.row"
 
 
 @dataclass
 class RowSweeperConf:
-    _target_: str = "hydra_plugins.lenet_lab_rows.row_sweeper.RowSweeper"
+    _target_: str = "hydra_plugins.lenet_lab.row_sweeper.RowSweeper"
     max_batch_size: Optional[int] = None
     params: Optional[Dict[str, str]] = None
     # Where the rows' published numbers come from (shown above the published-vs-measured table).
@@ -49,7 +51,7 @@ class RowSweeperConf:
     select: Optional[List[str]] = None
 
 
-ConfigStore.instance().store(group="hydra/sweeper", name="rows", node=RowSweeperConf, provider="lenet_lab")
+ConfigStore.instance().store(group="hydra/sweeper", name=NAME, node=RowSweeperConf, provider="lenet_lab")
 
 
 def register_sweep_files(directory: Path = SWEEPS_DIR) -> None:
@@ -106,7 +108,7 @@ def row_jobs(rows: dict, select: list[str] | None, arguments: list[str], file_va
     return jobs
 
 
-class RowSweeper(DistinctSweeper):
+class RowSweeper(CheckedSweeper):
     def __init__(self, max_batch_size=None, params=None, reference="", rows=None, select=None):
         super().__init__(max_batch_size=max_batch_size, params=params)
         self.rows = OmegaConf.to_container(rows, resolve=True) if OmegaConf.is_config(rows) else dict(rows or {})
