@@ -55,7 +55,6 @@ class Classifier(pl.LightningModule):
         self.plain_steps = False
         self.divergence_every = 0
         self.untimed_seconds = 0.0  # measuring, not training: data.train_eval_every_epoch
-        self.running_curvature_every = 0  # SDLM's running h_kk (optimizer.running_every); set each epoch
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
@@ -126,30 +125,6 @@ class Classifier(pl.LightningModule):
         optimizer = self.trainer.optimizers[0]
         # The rate this epoch trains with (schedulers step at epoch ends).
         self.log("lr", optimizer.param_groups[0]["lr"])
-        if hasattr(optimizer, "estimate_curvature"):  # SDLM: re-estimate its per-parameter step sizes
-            images, labels = self.trainer.datamodule.training_sample(optimizer.curvature_samples, self.current_epoch)
-            self._measure_curvature(optimizer.estimate_curvature, images, labels, seed=self.current_epoch)
-            self.running_curvature_every = optimizer.running_every
-
-    def update_running_curvature(self, images: torch.Tensor, labels: torch.Tensor) -> None:
-        """SDLM's running h_kk, from a training step's images (called every `running_curvature_every` steps)."""
-        optimizer = self.trainer.optimizers[0]
-        self._measure_curvature(optimizer.update_running_curvature, images, labels, seed=self.trainer.global_step)
-
-    def _measure_curvature(self, measure: Callable, images: torch.Tensor, labels: torch.Tensor, seed: int) -> None:
-        # A model may say what to measure it on (the 1998 LeNet-5: F6 against its RBF bitmaps).
-        network, loss = self.model.curvature_target() if hasattr(self.model, "curvature_target") else (self.model, self.criterion)
-        was_training = self.model.training
-        self.model.eval()  # batch norm statistics must not move (nor see single images)
-        measure(network, loss, images, labels, seed=seed)
-        self.model.train(was_training)
-
-    def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
-        # One batch per Lightning step; grouped steps call it themselves (grouped_steps.train_group).
-        every = self.running_curvature_every
-        if every and self.automatic_optimization and self.trainer.global_step % every == 0:
-            images, labels = batch
-            self.update_running_curvature(images, labels)
 
     def on_train_epoch_end(self) -> None:
         self._log_epoch("train")

@@ -107,7 +107,8 @@ def train_group(module: pl.LightningModule, group, plain: bool, check_every: int
     checks single steps: a group is thousands of steps at small batch sizes."""
     optimizer = module.optimizers()
     trainer, max_steps = module.trainer, module.trainer.max_steps
-    curvature_every = getattr(module, "running_curvature_every", 0)  # SDLM's running h_kk
+    # Callbacks that follow every optimizer step (SDLM's running curvature, curvature_schedule.py).
+    after_step = [callback.after_step for callback in trainer.callbacks if hasattr(callback, "after_step")]
     losses, scores, labels = [], [], []
     for images, batch_labels in group:
         batch_scores = module.model(images)
@@ -118,8 +119,8 @@ def train_group(module: pl.LightningModule, group, plain: bool, check_every: int
         labels.append(batch_labels)
         if check_every and trainer.global_step % check_every == 0:
             check_loss(loss, trainer)
-        if curvature_every and trainer.global_step % curvature_every == 0:
-            module.update_running_curvature(images, batch_labels)
+        for hook in after_step:
+            hook(trainer, module, images, batch_labels)
         if trainer.global_step == max_steps:
             break
     return losses, scores, labels
