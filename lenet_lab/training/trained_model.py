@@ -17,7 +17,6 @@ from lenet_lab.errors import UserError, one_line
 from lenet_lab.job_folder import CHECKPOINT
 from lenet_lab.training.train import build_model
 
-
 MODULE_PREFIX = "model."
 
 
