@@ -33,7 +33,7 @@ from lenet_lab.config import launcher, slurm_status
 from lenet_lab.config.tree import print_config_tree
 from lenet_lab.errors import DamagedFile, UserError, one_line
 from lenet_lab.job_folder import read_metrics, write_metrics
-from lenet_lab.training import stop_signals
+from lenet_lab.training import pruning, stop_signals
 from lenet_lab.training.train import train
 
 log = logging.getLogger("lenet_lab")
@@ -84,7 +84,8 @@ def job(cfg: DictConfig, hydra_cfg: DictConfig, single_run: bool) -> float | Non
     try:
         if interactive:  # what is about to run, every default and override applied
             print_config_tree(cfg)
-        metrics = train(cfg, job_dir, interactive=interactive, label=label)
+        # A trial of a search with a pruner reports each epoch's val/acc to its study (hydra.sweeper.pruner).
+        metrics = train(cfg, job_dir, interactive=interactive, label=label, extra_callbacks=pruning.trial_callbacks(hydra_cfg))
     except DamagedFile as error:  # named, and nothing written: what becomes of the file is the user's choice
         print(f"error: {label + ': ' if label else ''}{error}", file=sys.stderr, flush=True)
         if single_run:

@@ -45,6 +45,7 @@ STANDARD_FILES = (HYDRA_DIR, CHECKPOINT.parent.name, CSV_LOG_DIR, METRICS_FILE, 
 # Statuses in metrics.json.
 FINISHED = ("completed", "diverged")  # a rerun skips these; it resumes any other status
 FAST_DEV_RUN = "fast_dev_run"  # a check that the code runs (debug=fdr): no result, not a failure
+PRUNED = "pruned"  # a search stopped the trial after an epoch (hydra.sweeper.pruner): no result, not a failure
 NOT_A_RESULT = ("failed", "interrupted", "running", "unknown")  # a sweep with such a job exits non-zero
 
 # In a sweep's folder while it is being stopped (Ctrl-C, SIGTERM): the signal's number, for the

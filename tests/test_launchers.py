@@ -1,4 +1,4 @@
-"""Scaling out: threads and devices per job, and the same sweep under joblib, submitit and Optuna.
+"""Scaling out: threads and devices per job, and the same sweep under joblib and submitit (Optuna: test_search.py).
 
 The launcher and sweeper tests run run.py as a user does, on tiny data; each skips (with the reason)
 where its optional extra is not installed: pip install -e ".[parallel,search]".
@@ -263,50 +263,6 @@ def test_slurm_config_reaches_sbatch(mnist_root, tmp_path):
     expected = ("--partition=gpu", "--time=30", "--gpus-per-node=2", "--ntasks-per-node=2", "--cpus-per-task=4", "--mem=8GB", "--array=0-1%2")
     assert {f"#SBATCH {option}" for option in expected} <= lines
 
-
-def test_optuna_search_of_three_trials_aggregates_and_prints_the_best(mnist_root, tmp_path):
-    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper", reason="needs the search extra: pip install -e '.[search]'")
-    sweep = tmp_path / "sweep"
-    command = (
-        "hparams_search=optuna", "hydra.sweeper.n_trials=3", "model=mlp", "epochs=1", "data.val_size=20",
-        f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false",
-    )  # fmt: skip
-    env = {"LENET_LAB_DATA": str(mnist_root)}
-    result = run(*command, cwd=tmp_path, env_extra=env)
-    assert result.returncode == 0, result.stderr[-3000:]
-    jobs = job_dirs(sweep)
-    assert len(jobs) == 3 and all(metrics(job)["status"] == "completed" for job in jobs)
-    for job in jobs:  # every trial chose all three
-        overrides = "\n".join(yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text()))
-        assert re.search(r"^optimizer=\w+$", overrides, re.M) and "optimizer.lr=" in overrides and "data.batch_size=" in overrides
-    rows = results(sweep)
-    assert len(rows) == 3 and all(row["optimizer.lr"] and row["data.batch_size"] and row["optimizer"] for row in rows)
-    # The best trial, last, with a command line that reruns it on its own.
-    best = max(jobs, key=lambda job: metrics(job)["val/acc"])
-    tail = result.stdout.strip().splitlines()[-2:]
-    assert tail[0] == f"best trial: val/acc {metrics(best)['val/acc']:.4f} in {best}"
-    assert tail[1].startswith("  python run.py optimizer=") and "hparams_search" not in tail[1]
-    # The seeded sampler proposes the same trials again: the same command resumes the search.
-    again = run(*command, cwd=tmp_path, env_extra=env)
-    assert again.returncode == 0, again.stderr[-3000:]
-    assert again.stdout.count("already completed, skipped") == 3 and len(job_dirs(sweep)) == 3
-
-
-
-def test_optuna_search_in_which_no_trial_completes_ends_like_any_failed_sweep(tmp_path):
-    # Optuna itself raises when asked for the best of no completed trials; the sweep must still
-    # write its tables, list the failed jobs and exit 1, without a traceback.
-    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper", reason="needs the search extra: pip install -e '.[search]'")
-    sweep = tmp_path / "sweep"
-    result = run(
-        "hparams_search=optuna", "hydra.sweeper.n_trials=2", f"data.root={tmp_path / 'no_mnist'}", "data.download=false",
-        f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false", cwd=tmp_path,
-    )  # fmt: skip
-    assert result.returncode == 1, result.stderr[-3000:]
-    assert "Traceback" not in result.stderr + result.stdout
-    assert "best trial: none completed with val/acc" in result.stdout
-    assert "2 of 2 jobs did not complete" in result.stdout + result.stderr
-    assert (sweep / "results.md").exists() and all(metrics(job)["status"] == "failed" for job in job_dirs(sweep))
 
 # --- install ----------------------------------------------------------------------------------------
 

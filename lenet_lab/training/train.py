@@ -21,7 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from lenet_lab.config.schema import validate
 from lenet_lab.config.threads import threads_per_job
 from lenet_lab.errors import UserError, one_line
-from lenet_lab.job_folder import CHECKPOINT, FAST_DEV_RUN, FINISHED, PROFILER_NAME, check_checkpoint, read_metrics, write_metrics
+from lenet_lab.job_folder import CHECKPOINT, FAST_DEV_RUN, FINISHED, PROFILER_NAME, PRUNED, check_checkpoint, read_metrics, write_metrics
 from lenet_lab.metrics import RECORDED as FINAL_METRICS
 from lenet_lab.training import callback_group, stop_signals
 from lenet_lab.training import loggers as job_loggers
@@ -31,6 +31,7 @@ from lenet_lab.training.cuda_check import drop_nvml_check_without_driver
 from lenet_lab.training.curvature_schedule import CurvatureSchedule
 from lenet_lab.training.divergence import Diverged, DivergenceGuard
 from lenet_lab.training.epoch_line import EpochLine
+from lenet_lab.training.pruning import Pruned
 from lenet_lab.training.test_evaluation import TestEvaluation
 from lenet_lab.training.training_clock import TrainingClock
 
@@ -212,6 +213,11 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
         metrics = outcome("diverged", error=str(error), train_time_s=clock.seconds())
         finish(metrics)
         print(f"{label + ': ' if label else ''}diverged: {error}", file=sys.stderr, flush=True)
+        return metrics
+    except Pruned as error:  # the search's pruner stopped this trial: recorded with its numbers so far, untested
+        metrics = outcome(PRUNED, error=str(error), train_time_s=clock.seconds())
+        finish(metrics)
+        print(f"{label + ': ' if label else ''}pruned: {error}", flush=True)
         return metrics
     except (KeyboardInterrupt, SystemExit) as error:  # Lightning turns Ctrl-C and SIGTERM into SystemExit
         finish(outcome("interrupted", error=type(error).__name__, train_time_s=clock.seconds()))
