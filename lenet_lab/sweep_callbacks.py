@@ -50,6 +50,8 @@ class AggregateSweep(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         stop_signals.tables_started()  # a signal from now on lets the tables finish
         unfinished_sweeps[:] = [pair for pair in unfinished_sweeps if pair[0] is not self]
+        if config.hydra.sweeper.get("own_tables"):  # hparams_search=tune_then_test: its tuned_tables callback compares the final jobs only
+            return
         sweep_dir = Path(config.hydra.sweep.dir)
         try:
             result = aggregate([sweep_dir], out=sweep_dir, plots=self.plots, metric=self.metric, baseline=self.baseline)

@@ -202,3 +202,54 @@ def test_optuna_dashboard_serves_the_study_of_a_search(mnist_root, tmp_path):
         server.terminate()
         server.wait(timeout=30)
 
+
+# --- tune, then test --------------------------------------------------------------------------------
+
+
+def test_tune_then_test_tunes_each_group_alike_then_compares_their_best_over_fresh_seeds(mnist_root, tmp_path):
+    sweep = tmp_path / "sweep"
+    command = (
+        "hparams_search=tune_then_test", "optimizer=adam,sgd", "hydra.sweeper.n_trials=2", "hydra.sweeper.seeds=2",
+        "model=mlp", "epochs=1", "data.val_size=20", f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false",
+    )  # fmt: skip
+    env = {"LENET_LAB_DATA": str(mnist_root)}
+    result = run(*command, cwd=tmp_path, env_extra=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    tuning, final = job_dirs(sweep / "tuning"), job_dirs(sweep / "final")
+    configs = {job: yaml.safe_load((job / ".hydra" / "config.yaml").read_text()) for job in tuning + final}
+    # The same search for each optimizer: as many trials, the same learning rates proposed (one sampler seed), tuning seed 0.
+    lrs = {name: [configs[j]["optimizer"]["lr"] for j in tuning if name in j.name] for name in ("optimizer=adam", "optimizer=sgd")}
+    assert len(tuning) == 4 and lrs["optimizer=adam"] == lrs["optimizer=sgd"]
+    assert {configs[j]["seed"] for j in tuning} == {0}
+    # Each group's best trial (on val/acc), trained again with seeds 1 and 2.
+    for name in ("adam", "sgd"):
+        study = study_of(sweep, f"lenet_lab optimizer={name}")
+        assert len(study.trials) == 2
+        tested = [j for j in final if f"optimizer={name}," in j.name]
+        assert sorted(configs[j]["seed"] for j in tested) == [1, 2]
+        assert {configs[j]["optimizer"]["lr"] for j in tested} == {study.best_params["optimizer.lr"]}
+    # The comparison is over the final jobs, grouped by the grid; results.md states the budget and the choices.
+    assert sorted(row["job"].split("_")[0] for row in results(sweep)) == ["0", "1", "2", "3"]
+    comparison = [line for line in (sweep / "comparison.csv").read_text().splitlines()[1:]]
+    assert sorted(line.split(",")[0] for line in comparison) == ["adam", "sgd"]
+    text = (sweep / "results.md").read_text()
+    assert text.startswith("# Comparison (4 jobs)") and "## Tuning" in text
+    assert "2 trials of 1 epochs each, seed 0" in text and "`optimizer.lr`: `tag(log, interval(0.0001, 1.0))`" in text and "seeds 1-2" in text
+    for name in ("adam", "sgd"):
+        best = study_of(sweep, f"lenet_lab optimizer={name}").best_params["optimizer.lr"]
+        assert re.search(rf"^\| {name} \| 2 / 0 / 0 \| [\d.]+ \| {best:.4g} \|$", text, re.M)
+    # The tuning jobs are tabled apart, and each study is plotted.
+    assert len(results(sweep / "tuning")) == 4
+    assert (sweep / "tuning_plots" / "optimizer=adam" / "optimization_history.png").is_file()
+    # The same command continues: no trial and no final job runs again.
+    again = run(*command, cwd=tmp_path, env_extra=env)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stdout.count("already completed, skipped") == 4 and len(job_dirs(sweep / "tuning")) == 4
+
+
+def test_tune_then_test_refuses_a_tuning_seed_among_the_test_seeds(tmp_path, mnist_root):
+    result = run(
+        "hparams_search=tune_then_test", "hydra.sweeper.seeds=3", "hydra.sweeper.tuning_seed=2", f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path, env_extra={"LENET_LAB_DATA": str(mnist_root)}
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "error: hydra.sweeper.tuning_seed=2 must not be a test seed (1-3)" in result.stderr
