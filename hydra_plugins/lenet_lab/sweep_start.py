@@ -1,4 +1,4 @@
-"""Before a sweep's first job: every job checked, at a cost per configuration.
+"""Before a sweep's first job: every job checked, at a cost per configuration, and the stores jobs share created.
 
 The project's sweepers (checked_sweeper.py, row_sweeper.py) call `check_jobs` with the jobs they
 are about to launch, before any starts: the one place these checks live. A bad job is one line on
@@ -8,6 +8,8 @@ stderr naming it, and exit code 2; nothing has run and no sweep folder is writte
   checked job by job; one job of each remaining configuration is composed and built (model, data
   module, optimizer), its data folder and Trainer settings checked once each: a 1,000-seed sweep
   builds one model before its first job, not 1,000.
+- Stores that parallel jobs write into are created here, once: two jobs that find a fresh MLflow
+  SQLite file both create its tables, and one of them fails (see training/mlflow_run.py).
 
 Hydra imports this module in every Hydra application of the environment (its plugin scan): torch
 and Lightning are imported only once a sweep of this project starts.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 from typing import NoReturn
 
 from hydra.errors import ConfigCompositionException, HydraException
@@ -58,11 +61,13 @@ def distinct_builds(jobs: list[list[str]]) -> list[tuple[int, list[str]]]:
 
 def check_jobs(config: DictConfig, loader, jobs: list[list[str]]) -> None:
     """Every job of the sweep checked as its own run would check it; `loader` is Hydra's config loader."""
+    from lenet_lab.training import mlflow_run
     from lenet_lab.training.train import build, check_trainer
 
     # Building trainers to check them prints Lightning's "GPU available" lines; the jobs don't.
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    done = set()  # data folders and trainer settings are checked once each, not per configuration
+    sweep_dir = Path(config.hydra.sweep.dir)
+    done = set()  # data folders, trainer settings and stores are checked once each, not per configuration
     for number, job in distinct_builds(jobs):
         try:
             job_config = loader.load_sweep_config(config, job)
@@ -70,6 +75,7 @@ def check_jobs(config: DictConfig, loader, jobs: list[list[str]]) -> None:
                 del job_config["hydra"]  # a job's own config has no hydra node
             datamodule, _ = build(job_config)
             once = [(datamodule.root, datamodule.prepare_data), (str(job_config.trainer), lambda: check_trainer(job_config))]
+            once += [(store, lambda store=store: mlflow_run.create_store(*store)) for store in mlflow_run.stores(job_config, sweep_dir)]
             for key, check in once:
                 if key not in done:
                     check()

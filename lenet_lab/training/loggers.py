@@ -25,7 +25,7 @@ def build_loggers(cfg: DictConfig, job_dir: Path) -> list[Logger]:
     for name, node in (cfg.get("logger") or {}).items():
         if not node:  # logger.csv=null drops one
             continue
-        if str(node.get("_target_", "")).endswith("MLFlowLogger"):
+        if mlflow_run.is_mlflow(node):
             kwargs = mlflow_run.logger_kwargs(cfg, node, job_dir, tags)
         else:
             kwargs = {"save_dir": str(job_dir)}

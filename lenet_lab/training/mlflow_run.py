@@ -13,48 +13,95 @@ from omegaconf import DictConfig
 
 from lenet_lab import job_folder
 from lenet_lab.config import overrides
-from lenet_lab.errors import UserError
+from lenet_lab.errors import UserError, one_line
 
 JOB_TAG = "lenet_lab.job_dir"  # finds a resumed job's run again
 SQLITE = "sqlite:///"
 TERMINAL = {"completed": "FINISHED", "diverged": "FINISHED", "interrupted": "KILLED"}  # anything else: FAILED
 
 
-def experiment_name(cfg: DictConfig, job_dir: Path) -> str:
-    """The sweep file's name, else the sweep folder (a multirun job's folder is <sweep>/<num>_...), else "runs"."""
+def experiment_name(cfg: DictConfig, sweep_dir: Path | None) -> str:
+    """The sweep file's name, else the sweep folder (relative to where run.py runs), else "runs" (a single run)."""
     if (cfg.get("sweep") or {}).get("name"):
         return str(cfg.sweep.name)
+    if sweep_dir is None:
+        return "runs"
+    sweep = sweep_dir.resolve()
+    return str(sweep.relative_to(Path.cwd()) if sweep.is_relative_to(Path.cwd()) else sweep)
+
+
+def job_sweep_dir() -> Path | None:
+    """The running job's sweep folder as the sweep's start saw it (not its folder's parent: a folder
+    name may hold a path), None for a single run."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
-        sweep = job_dir.resolve().parent
-        return str(sweep.relative_to(Path.cwd()) if sweep.is_relative_to(Path.cwd()) else sweep)
-    return "runs"
+    multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+    return Path(HydraConfig.get().sweep.dir) if multirun else None
 
 
-def logger_kwargs(cfg: DictConfig, node: DictConfig, job_dir: Path, tags: list[str]) -> dict:
-    """Keyword arguments for MLFlowLogger beyond the config's: names, the SQLite file's folder, a resumed run."""
+def store(cfg: DictConfig, node: DictConfig, sweep_dir: Path | None) -> tuple[str, str, str | None]:
+    """(tracking URI, experiment name, artifact location) of one MLflow logger node of a job.
+    A SQLite file's artifacts go to mlartifacts/ beside it (MLflow's default is ./mlruns where run.py runs)."""
+    uri = str(node.tracking_uri)
+    location = node.get("artifact_location") or None
+    if uri.startswith(SQLITE) and not location:
+        location = (Path(uri.removeprefix(SQLITE)).parent.resolve() / "mlartifacts").as_uri()
+    return uri, node.get("experiment_name") or experiment_name(cfg, sweep_dir), location
+
+
+def stores(cfg: DictConfig, sweep_dir: Path | None) -> list[tuple[str, str, str | None]]:
+    """store() of each MLflow logger of a job's config."""
+    return [store(cfg, node, sweep_dir) for node in (cfg.get("logger") or {}).values() if node and is_mlflow(node)]
+
+
+def is_mlflow(node: DictConfig) -> bool:
+    return str(node.get("_target_", "")).endswith("MLFlowLogger")
+
+
+def client(uri: str):
+    """MLflow's client of `uri`, with the folder of a SQLite file made (SQLite creates the file, not its folder)."""
     try:
         from mlflow.tracking import MlflowClient
     except ModuleNotFoundError as error:
         raise UserError('logger=mlflow needs MLflow: pip install -e ".[mlflow]"') from error
-    uri = str(node.tracking_uri)
+    if uri.startswith(SQLITE):
+        Path(uri.removeprefix(SQLITE)).parent.mkdir(parents=True, exist_ok=True)
+    return MlflowClient(uri)
+
+
+def create_store(uri: str, experiment: str, artifact_location: str | None) -> None:
+    """The store's tables and the sweep's experiment, made once before a sweep's jobs start.
+
+    A job that opens a fresh SQLite store creates its tables, and one that finds no experiment
+    creates it: two parallel jobs doing either at once break the store or fail (issue 32: 1-2 of 4
+    joblib jobs, "Online migration expected to match one row"). After this, jobs only read both.
+    """
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mlflow = client(uri)
+        if mlflow.get_experiment_by_name(experiment) is None:
+            mlflow.create_experiment(experiment, artifact_location=artifact_location)
+    except (MlflowException, OSError) as error:
+        raise UserError(f"logger.mlflow: the tracking store {uri} can't be opened: {one_line(error)}") from error
+
+
+def logger_kwargs(cfg: DictConfig, node: DictConfig, job_dir: Path, tags: list[str]) -> dict:
+    """Keyword arguments for MLFlowLogger beyond the config's: names, the SQLite file's folder, a resumed run."""
+    uri, experiment, location = store(cfg, node, job_sweep_dir())
+    mlflow = client(uri)
     kwargs = {
-        "experiment_name": node.get("experiment_name") or experiment_name(cfg, job_dir),
+        "experiment_name": experiment,
         "run_name": node.get("run_name") or job_dir.name,
         "tags": {JOB_TAG: str(job_dir.resolve()), "status": "running", **{f"tag.{tag}": "true" for tag in tags}},
     }
-    if uri.startswith(SQLITE):
-        database = Path(uri.removeprefix(SQLITE))
-        database.parent.mkdir(parents=True, exist_ok=True)  # SQLite creates the file, not its folder
-        if not node.get("artifact_location"):
-            kwargs["artifact_location"] = (database.parent.resolve() / "mlartifacts").as_uri()
+    if location:
+        kwargs["artifact_location"] = location
     if job_folder.checkpoint(job_dir).is_file():  # resuming: log into the run the job started
-        client = MlflowClient(uri)
-        experiment = client.get_experiment_by_name(kwargs["experiment_name"])
+        found = mlflow.get_experiment_by_name(experiment)
         path = str(job_dir.resolve()).replace("'", "\\'")
-        runs = client.search_runs([experiment.experiment_id], f"tags.`{JOB_TAG}` = '{path}'", max_results=1) if experiment else []
+        runs = mlflow.search_runs([found.experiment_id], f"tags.`{JOB_TAG}` = '{path}'", max_results=1) if found else []
         if runs:
             kwargs["run_id"] = runs[0].info.run_id
     return kwargs
