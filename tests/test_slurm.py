@@ -258,35 +258,43 @@ def test_a_job_on_two_processes_trains_once_with_slurms_processes_joined(cluster
     assert submitit_logs(sweep, 0) and submitit_logs(sweep, 1)  # SLURM started both processes
 
 
-# --- what SLURM does that the sweep does not handle -----------------------------------------------------
+# --- jobs SLURM ends without requeueing them ---------------------------------------------------------
 
 
 @pytest.mark.slurm
-def test_a_job_cancelled_by_slurm_ends_the_sweep_instead_of_waiting_for_it_forever(cluster, slow_mnist, tmp_path):
-    # Without accounting, submitit cannot ask sacct whether a job that left no result has ended, and
-    # used to wait for it forever; lenet_lab.config.slurm_status asks scontrol. The sweep still ends with
-    # submitit's error rather than its tables (the launcher's limit): the job's folder says interrupted.
+def test_a_job_cancelled_by_slurm_is_recorded_failed_and_the_others_complete(cluster, slow_mnist, tmp_path):
+    # Job 0 (batch size 1) trains for a while; job 1 (batch size 64) is quick. Job 0 is cancelled
+    # once its first epoch is checkpointed: submitit used to raise UncompletedJobError there and end
+    # the sweep with a traceback, no tables, and job 1 unwaited.
     sweep_dir = tmp_path / "sweep"
     sweep = Sweep(
-        cluster, "model=mlp", "epochs=20", "data.batch_size=1", "data.val_size=20",
+        cluster, "model=mlp", "epochs=5", "data.batch_size=1,64", "data.val_size=20",
         f"hydra.sweep.dir={sweep_dir}", cwd=tmp_path, data=slow_mnist,
     )  # fmt: skip
-    job_id = wait_for(lambda: cluster.running() and cluster.running()[0], "the job started", 60, sweep)
-    (job,) = wait_for(lambda: job_dirs(sweep_dir) if sweep_dir.is_dir() else [], "the job's folder", 60, sweep)
-    wait_for(lambda: (job / "checkpoints" / "last.ckpt").is_file(), "the first epoch's checkpoint", 120, sweep)
-    cluster.command("scancel", job_id)
-    result = sweep.wait(timeout=120)
-    assert result.returncode != 0 and "has not produced any output (state: CANCELLED)" in result.stderr
-    assert metrics(job)["status"] == "interrupted"
+    job = sweep_dir / "0_data.batch_size=1,data.val_size=20,epochs=5,model=mlp"
+    wait_for(lambda: (job / "checkpoints" / "last.ckpt").is_file(), "job 0's first checkpoint", 180, sweep)
+    (array_id,) = {line.split("_")[0] for line in cluster.command("squeue", "-h", "-r", "-o", "%i").split()}
+    cluster.command("scancel", f"{array_id}_0")
+    result = sweep.wait(timeout=240)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr and "UncompletedJobError" not in result.stderr
+    jobs = job_dirs(sweep_dir)
+    recorded = [metrics(j) for j in jobs]
+    assert [m["status"] for m in recorded] == ["failed", "completed"]
+    assert recorded[0]["error"].startswith("SLURM ended the job: CANCELLED") and recorded[0]["epochs"] >= 1  # what it trained is kept
+    assert [row["status"] for row in results(sweep_dir)] == ["failed", "completed"]  # the tables
+    assert "1 of 2 jobs did not complete" in result.stderr
+    assert f"job 0 (SLURM job {array_id}_0): SLURM ended the job: CANCELLED" in result.stdout + result.stderr  # said when it happens
 
 
 def test_scontrol_records_become_submitits_job_states():
     lines = [
-        "JobId=7 JobName=run JobState=RUNNING NodeList=vm",
+        "JobId=7 JobName=run JobState=RUNNING Reason=None NodeList=vm",
         "JobId=9 ArrayJobId=8 ArrayTaskId=0 JobState=COMPLETED NodeList=vm",
         "JobId=10 ArrayJobId=8 ArrayTaskId=1 JobState=CONFIGURING NodeList=vm",
         "JobId=8 ArrayJobId=8 ArrayTaskId=2-3%2 JobState=PENDING NodeList=(null)",
     ]
     states = {job: record["State"] for job, record in read_scontrol("\n".join(lines)).items()}
     assert states == {"7": "RUNNING", "8_0": "COMPLETED", "8_1": "RUNNING", "8_2": "PENDING", "8_3": "PENDING"}
+    assert read_scontrol("JobId=5 JobState=OUT_OF_MEMORY Reason=OutOfMemory NodeList=vm")["5"]["Reason"] == "OutOfMemory"
     assert task_ids("1,4-5%2") == ["1", "4", "5"]

@@ -1,4 +1,5 @@
 """Sweeps on a SLURM cluster without accounting: say so once, and read the jobs' states from scontrol.
+(install() also puts slurm_endings.py in place: jobs SLURM ended without a result are recorded.)
 
 submitit (hydra/launcher=slurm) asks `sacct` for the state of a sweep's jobs, at 0, 2, 4, 8, ... s
 and then every 10 minutes. Where accounting storage is off (AccountingStorageType=accounting_storage/none,
@@ -50,7 +51,7 @@ def read_scontrol(text: str) -> dict[str, dict[str, str]]:
         if "JobId" not in fields:
             continue
         state = fields.get("JobState", "UNKNOWN")
-        record = {"JobID": fields["JobId"], "State": STILL_RUNNING.get(state, state), "NodeList": fields.get("NodeList", "")}
+        record = {"JobID": fields["JobId"], "State": STILL_RUNNING.get(state, state), "NodeList": fields.get("NodeList", ""), "Reason": fields.get("Reason", "")}
         array, tasks = fields.get("ArrayJobId"), fields.get("ArrayTaskId")
         if array and tasks:
             for task in task_ids(tasks):
@@ -120,3 +121,7 @@ def install() -> None:
         return
     if not hasattr(slurm.SlurmJob.watcher, "accounting_off"):
         slurm.SlurmJob.watcher = watcher_class()(delay_s=slurm.SlurmJob.watcher._delay_s)
+    if not hasattr(slurm.SlurmJob.results, "records_endings"):  # a job SLURM ended without a result: recorded, the sweep goes on
+        from lenet_lab.config.slurm_endings import results_or_recorded
+
+        slurm.SlurmJob.results = results_or_recorded(slurm.SlurmJob.results)
