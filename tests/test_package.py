@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import lightning
+from setuptools.config.pyprojecttoml import read_configuration
 
 from lenet_lab.training import grouped_steps
 from tests.conftest import PROJECT
@@ -54,3 +55,10 @@ def test_benchmarks_compose_configs_as_entry_points():
     """benchmarks/ import no run.py: their shared module registers what the config needs itself."""
     result = python("import sys; sys.path.insert(0, 'benchmarks'); import common; print(common.run_config('epochs=1').epochs)")
     assert result.returncode == 0 and result.stdout.strip() == "1", result.stderr[-2000:]
+
+
+def test_the_distribution_holds_the_one_plugin_package():
+    """Hydra finds plugins only under hydra_plugins/ (a namespace package, shared with other plugins):
+    the packages setuptools ships, as pyproject.toml finds them, carry hydra_plugins/lenet_lab/, the only one."""
+    packages = read_configuration(PROJECT / "pyproject.toml")["tool"]["setuptools"]["packages"]
+    assert sorted(p for p in packages if p.startswith("hydra_plugins")) == ["hydra_plugins", "hydra_plugins.lenet_lab"]
