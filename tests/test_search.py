@@ -159,6 +159,18 @@ def test_median_pruner_stops_trials_in_joblib_processes_and_records_them_pruned(
     assert "pruned" in (sweep / "results.md").read_text()
 
 
+def test_pruner_settings_name_a_preset_or_any_optuna_pruner():
+    from omegaconf import OmegaConf
+
+    from lenet_lab.studies.pruners import build_pruner
+
+    assert build_pruner(None) is None
+    assert isinstance(build_pruner("median"), optuna.pruners.MedianPruner)
+    assert isinstance(build_pruner("hyperband"), optuna.pruners.HyperbandPruner)
+    node = OmegaConf.create({"_target_": "optuna.pruners.PercentilePruner", "percentile": 25.0})
+    assert isinstance(build_pruner(node), optuna.pruners.PercentilePruner)
+
+
 def test_an_unknown_pruner_is_one_line(tmp_path, mnist_root):
     result = run(*SEARCH, "hydra.sweeper.pruner=median_of_means", f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path, env_extra={"LENET_LAB_DATA": str(mnist_root)})
     assert result.returncode == 2 and "Traceback" not in result.stderr

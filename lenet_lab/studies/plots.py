@@ -15,8 +15,9 @@ PLOTS = {
 }
 
 
-def write_plots(study, folder: str | Path) -> list[Path]:
-    """Each plot the study's trials allow, into `folder`; one line for each that can't be drawn."""
+def write_plots(study, folder: str | Path, objective: str = "val/acc") -> list[Path]:
+    """Each plot the study's trials allow, into `folder`; one line for each that can't be drawn.
+    `objective`: what the trials' values are, for the axes (Optuna says "Objective Value")."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only, also where there is no display
@@ -31,10 +32,10 @@ def write_plots(study, folder: str | Path) -> list[Path]:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ExperimentalWarning)  # the matplotlib backend is "experimental" in every release
-                axes = getattr(optuna_plots, function)(study)
+                axes = getattr(optuna_plots, function)(study, target_name=objective)
             figure = axes.ravel()[0].figure if hasattr(axes, "ravel") else axes.figure
             figure.tight_layout()
-            figure.savefig(folder / name, dpi=100)
+            figure.savefig(folder / name, dpi=100, bbox_inches="tight")  # the history puts its legend outside the axes
             plt.close(figure)
             written.append(folder / name)
         except Exception as error:  # e.g. importances of a study with one completed trial: the search's result stands
