@@ -23,6 +23,7 @@ import json
 import math
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import yaml
@@ -93,7 +94,7 @@ def read_metrics(job_dir: str | Path) -> dict | None:
     try:
         metrics = json.loads(path.read_text())
     except (ValueError, OSError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise damaged(path, error, what_to_do) from error
+        raise damaged(path, f"not JSON: {error}", what_to_do) from error
     if not isinstance(metrics, dict):
         raise damaged(path, f"a JSON {type(metrics).__name__}, not an object", what_to_do)
     return metrics
@@ -119,6 +120,8 @@ def check_checkpoint(path: str | Path) -> None:
     read, so checking a large model's checkpoint costs about what its small pickle does."""
     import torch  # here, not at the top: the tables read job folders without importing torch
 
+    if not zipfile.is_zipfile(path):  # what a copy cut short or an overwritten file looks like; torch would say "use mmap differently"
+        raise damaged(Path(path), "not the zip archive torch.save writes: cut short or overwritten", "remove this job's folder to train the job again from its start")
     try:
         torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except Exception as error:  # torch raises RuntimeError, UnpicklingError, EOFError, ... for a bad file

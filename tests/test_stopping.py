@@ -145,6 +145,19 @@ def joblib_sweep(slow_mnist, sweep):
     ]  # fmt: skip
 
 
+def test_under_joblib_a_signal_while_the_jobs_are_checked_stops_before_any_job(monkeypatch, capsys, tmp_path, mnist_root):
+    # The command notes the signal without raising (it can't, once joblib's workers run) and stops at
+    # the next configuration it checks: no worker is started, no job folder made.
+    pytest.importorskip("hydra_plugins.hydra_joblib_launcher", reason="needs the parallel extra: pip install -e '.[parallel]'")
+    sweep = tmp_path / "sweep"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(train_module, "check_input_size", signal_once(signal.SIGTERM, train_module.check_input_size))
+    code, out, err = run_cli(monkeypatch, capsys, sweep_args(mnist_root, sweep, "hydra/launcher=joblib", "model.hidden=[32],[16]"))
+    assert code == 143, err[-3000:]
+    assert not sweep.exists()  # the launcher never ran: it makes the sweep folder before its first job
+    assert "stopped by SIGTERM" in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize("how", ["SIGTERM to the command", "Ctrl-C in its terminal"])
 def test_one_signal_stops_a_joblib_sweep_and_its_workers_record_their_jobs(slow_mnist, tmp_path, how):
     sweep = tmp_path / "sweep"
@@ -176,3 +189,20 @@ def test_one_signal_stops_a_joblib_sweep_and_its_workers_record_their_jobs(slow_
     resumed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert statuses(sweep) == {str(n): "completed" for n in range(4)}
+
+
+def test_a_second_signal_ends_the_command_at_once(monkeypatch):
+    from lenet_lab.training import stop_signals
+
+    killed = []
+    monkeypatch.setattr(stop_signals.os, "kill", lambda pid, signum: killed.append(signum))
+    stop_signals.install()
+    try:
+        stop_signals.tables_started()  # a first signal now is noted, not raised
+        stop_signals._handle(signal.SIGTERM, None)
+        assert stop_signals.requested() == signal.SIGTERM and killed == []
+        stop_signals._handle(signal.SIGTERM, None)  # the user insists
+        assert killed == [signal.SIGTERM] and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    finally:
+        stop_signals.finished()
+    assert signal.getsignal(signal.SIGTERM) is not stop_signals._handle
