@@ -79,6 +79,8 @@ def test_optuna_search_of_three_trials_aggregates_prints_the_best_and_continues_
     study = study_of(sweep)
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 3
     assert [t.value for t in study.trials] == [metrics(job)["val/acc"] for job in jobs]
+    # The seeded sampler moved on: the continued study's trial is not its first one again.
+    assert study.trials[2].params != study.trials[0].params
     assert study.trials[2].params["optimizer.lr"] == float(yaml.safe_load((jobs[2] / ".hydra" / "config.yaml").read_text())["optimizer"]["lr"])
     # The best trial, last, with a command line that reruns it on its own.
     best = max(jobs, key=lambda job: metrics(job)["val/acc"])

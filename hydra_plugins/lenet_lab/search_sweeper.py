@@ -100,7 +100,7 @@ class SearchSweeper(Sweeper):
 
         if self.n_jobs < 1 or self.n_trials < 0:
             raise ValueError(f"hydra.sweeper.n_jobs must be >= 1 and n_trials >= 0 (got {self.n_jobs}, {self.n_trials})")
-        return optuna.create_study(
+        study = optuna.create_study(
             study_name=name,
             storage=open_storage(self.storage),
             sampler=copy.deepcopy(self.sampler),  # a sampler serves one study; each copy starts from the same seed
@@ -108,6 +108,19 @@ class SearchSweeper(Sweeper):
             direction=self.direction,
             load_if_exists=True,
         )
+        self.continue_sampler(study)
+        return study
+
+    def continue_sampler(self, study) -> None:
+        """A study continued with a sampler seeded as at its start would propose its first trials
+        again: the seed moves on by the trials the study holds (the same continuation still
+        proposes the same trials)."""
+        node = self.config.hydra.sweeper.get("sampler")
+        done = len(study.get_trials(deepcopy=False))
+        if done and node is not None and node.get("seed") is not None:
+            from hydra.utils import instantiate
+
+            study.sampler = instantiate(node, seed=node.seed + done)
 
     def space_and_shared(self, arguments: list[str]) -> tuple[dict[str, Any], list[str]]:
         """The config's params, then the command line: sweeps of either are searched, the rest is shared."""
