@@ -1,7 +1,7 @@
 """What an entry point does before it composes a config: importing this module does it, once.
 
 - registers the OmegaConf resolvers conf/config.yaml uses (`unique_dir`, `suffix`, `job_devices`,
-  `job_strategy`) and the `run_schema` config;
+  `job_strategy`), the `run_schema` config and the sweep files (the group `sweep`);
 - silences warnings nobody can act on (below).
 
 Imported by the entry points only: run.py, the commands (`python -m lenet_lab.aggregate|evaluate|
@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import warnings
 
-from lenet_lab.config import placement, resolvers, schema
+from lenet_lab.config import placement, resolvers, schema, sweep_files
 
 KNOWN_WARNINGS = (
     # Lightning calls a torch API that torch has deprecated; nothing a user can act on.
@@ -34,6 +34,7 @@ def prepare() -> None:
     resolvers.register()
     placement.register()
     schema.register()
+    sweep_files.register()
     for message in KNOWN_WARNINGS:
         warnings.filterwarnings("ignore", message=message)
     if "SLURM_JOB_ID" not in os.environ:  # not inside an allocation: Lightning's srun hint does not apply

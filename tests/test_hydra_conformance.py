@@ -67,6 +67,9 @@ def test_a_plain_hydra_app_in_the_same_environment_keeps_hydras_basic_sweeper(tm
     result = subprocess.run([sys.executable, "app.py", "-m", "+x=1,2"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     assert [line for line in result.stdout.splitlines() if line.startswith("JOB")] == [f"JOB 0 {BASIC}", f"JOB 1 {BASIC}"]
+    # Nor does it get the project's config groups (sweeps/*.yaml are options of `sweep` in run.py only)...
+    help = subprocess.run([sys.executable, "app.py", "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert "== Configuration groups ==" in help.stdout and "sweep:" not in help.stdout and "lecun1998" not in help.stdout
     # ...although the project's sweepers are installed where it runs (so the test means something).
     found = python("from hydra.core.plugins import Plugins; from hydra.plugins.sweeper import Sweeper; print([p.__name__ for p in Plugins.instance().discover(Sweeper)])", tmp_path)
     assert "CheckedSweeper" in found and "RowSweeper" in found

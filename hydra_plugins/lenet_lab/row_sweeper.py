@@ -14,9 +14,7 @@ command line's overrides after the row's: `epochs=2` on the command line wins ov
 `epochs=30`. Each job gets `sweep.row=<name>`, so its config says which row it was. Jobs are
 checked before the first starts as the grid sweeper's are (checked_sweeper.py, sweep_start.py).
 
-This module also makes every sweeps/*.yaml an option of the config group `sweep`
-(`python run.py -m +sweep=lenet_optimizers`): Hydra imports it while it looks for plugins,
-before it composes any config.
+The sweep files are the options of the config group `sweep` (lenet_lab/config/sweep_files.py).
 """
 
 # No `from __future__ import annotations`: Hydra's plugin scan runs this module before it is in
@@ -32,9 +30,9 @@ from omegaconf import OmegaConf
 
 from hydra_plugins.lenet_lab.checked_sweeper import CheckedSweeper
 from lenet_lab.config import overrides
+from lenet_lab.config.sweep_files import SWEEPS_DIR
 
 NAME = "lenet_lab_rows"  # hydra/sweeper=lenet_lab_rows
-SWEEPS_DIR = Path(__file__).resolve().parents[2] / "sweeps"
 ROW_KEY = "sweep.row"
 
 
@@ -52,15 +50,6 @@ class RowSweeperConf:
 
 
 ConfigStore.instance().store(group="hydra/sweeper", name=NAME, node=RowSweeperConf, provider="lenet_lab")
-
-
-def register_sweep_files(directory: Path = SWEEPS_DIR) -> None:
-    """sweeps/<name>.yaml -> option <name> of the group `sweep`, merged at the top of the config."""
-    for path in sorted(directory.glob("*.yaml")):
-        ConfigStore.instance().store(group="sweep", name=path.stem, node=OmegaConf.load(path), package="_global_", provider="lenet_lab")
-
-
-register_sweep_files()
 
 
 def selected_rows(rows: dict, select: list[str] | None) -> dict:
