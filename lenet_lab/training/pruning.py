@@ -33,7 +33,9 @@ class PruneTrial(Callback):
         try:
             self.inner.on_validation_end(trainer, pl_module)
         except optuna.TrialPruned as error:
-            raise Pruned(str(error)) from error
+            # Optuna counts epochs from 0 ("pruned at epoch 0"); the epoch lines and tables from 1.
+            value = float(trainer.callback_metrics[self.inner.monitor])
+            raise Pruned(f"stopped after epoch {trainer.current_epoch + 1} of {trainer.max_epochs}: {self.inner.monitor} {value:.4f}") from error
 
 
 def trial_callbacks(hydra_cfg) -> list[Callback]:
