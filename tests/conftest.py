@@ -1,9 +1,19 @@
-"""Tiny MNIST-shaped IDX files and config composition shared by the tests."""
+"""Tiny MNIST-shaped IDX files, config composition, and the work many tests read: one trained job, one small sweep.
+
+The session fixtures (`trained_job`, `small_sweep`) are read-only for the tests that use them: a test
+that changes a job folder copies it first (`trained_job_copy`), and each checks at the end of the
+session that nobody wrote into it.
+"""
 
 from __future__ import annotations
 
+import io
+import shutil
 import struct
+import sys
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -49,12 +59,98 @@ def mnist_root(tmp_path_factory) -> Path:
     return make_mnist_root(tmp_path_factory.mktemp("tiny_mnist"))
 
 
+def compose_tiny(mnist_root: Path, *overrides: str):
+    """The run's config as `python run.py OVERRIDES` would build it, on the tiny data at `mnist_root`."""
+    with initialize_config_dir(config_dir=str(PROJECT / "conf"), version_base="1.3"):
+        return compose("config", overrides=[f"data.root={mnist_root}", "data.val_size=20", *overrides])
+
+
 @pytest.fixture
 def compose_config(mnist_root):
     """compose(*overrides) -> the run's config as `python run.py OVERRIDES` would build it, on tiny data."""
+    return lambda *overrides: compose_tiny(mnist_root, *overrides)
 
-    def _compose(*overrides: str):
-        with initialize_config_dir(config_dir=str(PROJECT / "conf"), version_base="1.3"):
-            return compose("config", overrides=[f"data.root={mnist_root}", "data.val_size=20", *overrides])
 
-    return _compose
+def folder_state(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file below `folder`: (size, modification time), to tell whether anything wrote into it."""
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def assert_unchanged(folder: Path, before: dict[str, tuple[int, int]]) -> None:
+    """Fails if a test changed, added or removed a file below `folder` since `before` (its folder_state)."""
+    after = folder_state(folder)
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    assert not changed, f"a test wrote into the shared {folder} (copy it into tmp_path first): {changed}"
+
+
+# One constant rate: the lr curve is known. Two epochs: the synthetic digits are learned, the numbers are real.
+TRAINED_JOB = ("data.batch_size=16", "epochs=2", "optimizer.lr=0.01", "lr_scheduler=none", "threads=1")
+
+
+@pytest.fixture(scope="session")
+def trained_job(tmp_path_factory, mnist_root):
+    """`python run.py` of the default LeNet on the tiny digits (TRAINED_JOB's overrides), tested, its
+    evaluation figures drawn: (job folder, the metrics train() returned). Read-only."""
+    from lenet_lab.evaluation import figures, job_evaluation
+    from lenet_lab.training.train import train
+
+    job_dir = tmp_path_factory.mktemp("trained_job")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(job_evaluation, "figures", figures)  # drawn, also when first asked for under quick_figures
+        metrics = train(compose_tiny(mnist_root, *TRAINED_JOB), job_dir)
+    before = folder_state(job_dir)
+    yield job_dir, metrics
+    assert_unchanged(job_dir, before)
+
+
+@pytest.fixture
+def trained_job_copy(trained_job, tmp_path):
+    """The session's trained job, copied into this test's tmp_path: free to change."""
+    job_dir, metrics = trained_job
+    copy = shutil.copytree(job_dir, tmp_path / job_dir.name)
+    return copy, metrics
+
+
+SMALL_SWEEP = ("model=lenet,resnet18", "optimizer=adam,sgd", "epochs=1", "logger=[tensorboard,csv]", "threads=1")
+
+
+@pytest.fixture(scope="session")
+def small_sweep(tmp_path_factory, mnist_root):
+    """`python run.py -m model=lenet,resnet18 optimizer=adam,sgd epochs=1 logger=[tensorboard,csv]` on the tiny
+    digits, run in this process (run.cli), aggregated as every sweep is: SimpleNamespace(dir, code, stdout,
+    stderr). Four jobs, each logged to TensorBoard and to CSV. Read-only."""
+    import run
+
+    folder = tmp_path_factory.mktemp("small_sweep")
+    sweep = folder / "sweep"
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as monkeypatch, redirect_stdout(out), redirect_stderr(err):
+        monkeypatch.chdir(folder)
+        monkeypatch.setattr(sys, "argv", ["run.py", "-m", *SMALL_SWEEP, f"data.root={mnist_root}", "data.val_size=20", f"hydra.sweep.dir={sweep}"])
+        try:
+            run.cli()
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code
+    before = folder_state(sweep)
+    yield SimpleNamespace(dir=sweep, code=code, stdout=out.getvalue(), stderr=err.getvalue())
+    assert_unchanged(sweep, before)
+
+
+def skip_figures(monkeypatch) -> None:
+    """From now on (until `monkeypatch` undoes it) a tested job's evaluation figures are not drawn: each
+    PNG (and TensorBoard image) is one black pixel. Its tables, predictions and the files' names stay as
+    they are. For jobs no test looks at the figures of; tests/test_evaluate.py checks the real ones."""
+    import numpy as np
+
+    from lenet_lab.evaluation import figures, job_evaluation
+
+    drawn = {name: (lambda *args, **kwargs: None) for name in dir(figures) if name.endswith("_figure")}
+    stand_in = SimpleNamespace(**drawn, render=lambda fig, *args, **kwargs: np.zeros((1, 1, 3), np.uint8), write_png=figures.write_png)
+    monkeypatch.setattr(job_evaluation, "figures", stand_in)
+
+
+@pytest.fixture
+def quick_figures(monkeypatch):
+    """skip_figures for one test: `pytestmark = pytest.mark.usefixtures("quick_figures")` in a file that trains."""
+    skip_figures(monkeypatch)
