@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from lenet_lab import evaluate
@@ -14,31 +15,19 @@ from lenet_lab.evaluation.classification import accuracy, classification_report,
 from lenet_lab.evaluation.features import penultimate_features
 from lenet_lab.evaluation.job_evaluation import read_calibration, read_confusion, read_report
 from lenet_lab.evaluation.tsne import tsne
-from lenet_lab.training.train import build, train
+from lenet_lab.training.train import build
 from tests.conftest import TINY_TEST, TINY_TRAIN
 
 EVALUATION_FILES = ("confusion_matrix.csv", "confusion_matrix.png", "classification_report.csv", "misclassified.png", "predictions.png", "calibration.csv", "reliability.png")
 
 
-@pytest.fixture(scope="module")
-def tested_job(tmp_path_factory, mnist_root):
-    from hydra import compose, initialize_config_dir
-
-    from tests.conftest import PROJECT
-
-    with initialize_config_dir(config_dir=str(PROJECT / "conf"), version_base="1.3"):
-        # One epoch at a low rate: some test digits still wrong, so the mistakes grid has content.
-        cfg = compose("config", overrides=[f"data.root={mnist_root}", "data.val_size=20", "data.batch_size=16", "epochs=1", "optimizer.lr=0.001", "threads=1"])
-    job_dir = tmp_path_factory.mktemp("job")
-    metrics = train(cfg, job_dir)
-    return job_dir, metrics
-
-
-def test_a_tested_job_leaves_its_evaluation(tested_job):
-    job_dir, metrics = tested_job
+def test_a_tested_job_leaves_its_evaluation(trained_job):
+    job_dir, metrics = trained_job  # conftest's: the default LeNet, trained and tested
     out = job_dir / "evaluation"
     for name in EVALUATION_FILES:
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+        if name.endswith(".png"):
+            assert min(Image.open(out / name).size) > 100, name  # drawn, not conftest's quick_figures stand-in
     matrix = read_confusion(job_dir)
     assert matrix.shape == (10, 10) and matrix.sum() == TINY_TEST  # every test digit, once
     assert matrix.sum(1).tolist() == [TINY_TEST // 10] * 10  # rows are the true classes
@@ -50,8 +39,8 @@ def test_a_tested_job_leaves_its_evaluation(tested_job):
     assert len(bins) == 15 and bins["count"].sum() == TINY_TEST
 
 
-def test_tensorboard_has_the_confusion_matrix_image(tested_job):
-    job_dir, _ = tested_job
+def test_tensorboard_has_the_confusion_matrix_image(trained_job):
+    job_dir, _ = trained_job
     tags = set()
     for event_file in job_dir.glob("events.out.tfevents.*"):
         events = EventAccumulator(str(event_file))
@@ -60,9 +49,9 @@ def test_tensorboard_has_the_confusion_matrix_image(tested_job):
     assert {"test/confusion_matrix", "test/misclassified"} <= tags
 
 
-def test_evaluate_cli_redoes_it_from_the_checkpoint_with_tsne(tested_job, mnist_root, capsys):
+def test_evaluate_cli_redoes_it_from_the_checkpoint_with_tsne(trained_job_copy, mnist_root, capsys):
     pytest.importorskip("openTSNE", reason='needs the [tsne] extra: pip install -e ".[tsne]"')
-    job_dir, metrics = tested_job
+    job_dir, metrics = trained_job_copy  # the shared job copied: evaluate writes into it
     before = read_confusion(job_dir)
     (job_dir / "evaluation" / "confusion_matrix.csv").unlink()
     assert evaluate.main([str(job_dir), "--n", "60", "--data-root", str(mnist_root), "--threads", "1"]) == 0
@@ -75,10 +64,10 @@ def test_evaluate_cli_redoes_it_from_the_checkpoint_with_tsne(tested_job, mnist_
     assert (job_dir / "evaluation" / "tsne.png").stat().st_size > 0
 
 
-def test_evaluate_cli_bad_input_is_one_line_and_exit_2(tmp_path, mnist_root, tested_job, capsys):
+def test_evaluate_cli_bad_input_is_one_line_and_exit_2(tmp_path, mnist_root, trained_job, capsys):
     assert evaluate.main([str(tmp_path / "nowhere")]) == 2
     assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'nowhere'}: no such job folder or checkpoint file"
-    job_dir, _ = tested_job
+    job_dir, _ = trained_job  # refused before anything is written
     assert evaluate.main([str(job_dir), "--n", str(TINY_TRAIN), "--data-root", str(mnist_root)]) == 2  # more than the 100 the split trains on
     assert "--n 120 is more than the 100 training images" in capsys.readouterr().err
 
@@ -135,8 +124,8 @@ def test_tsne_keeps_clusters_apart():
     assert np.array_equal(embedded.numpy(), tsne(points, perplexity=10))  # deterministic
 
 
-def test_without_opentsne_evaluate_says_how_to_get_it(tested_job, mnist_root, capsys, monkeypatch):
+def test_without_opentsne_evaluate_says_how_to_get_it(trained_job, mnist_root, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "openTSNE", None)  # an import of it now fails
-    job_dir, _ = tested_job
+    job_dir, _ = trained_job  # refused before anything is written
     assert evaluate.main([str(job_dir), "--n", "60", "--data-root", str(mnist_root)]) == 2
     assert capsys.readouterr().err.strip() == 'error: t-SNE maps need openTSNE: pip install -e ".[tsne]" (or --n 0 for none)'

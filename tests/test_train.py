@@ -9,8 +9,12 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.plugins.hparams import plugin_data_pb2
 
 from lenet_lab.training.train import train
+from tests.conftest import compose_tiny, skip_figures
 
-EPOCHS = 2
+EPOCHS = 2  # conftest's trained_job: the default LeNet, 2 epochs at a constant rate of 0.01 (the lr curve is known)
+
+# The jobs trained here are tested, and no test here looks at their figures (tests/test_evaluate.py does).
+pytestmark = pytest.mark.usefixtures("quick_figures")
 
 
 def scalars(job_dir) -> dict[str, list[tuple[int, float]]]:
@@ -23,21 +27,8 @@ def scalars(job_dir) -> dict[str, list[tuple[int, float]]]:
     return values
 
 
-@pytest.fixture(scope="module")
-def finished_job(tmp_path_factory, mnist_root):
-    from hydra import compose, initialize_config_dir
-
-    from tests.conftest import PROJECT
-
-    with initialize_config_dir(config_dir=str(PROJECT / "conf"), version_base="1.3"):
-        cfg = compose("config", overrides=[f"data.root={mnist_root}", "data.val_size=20", "data.batch_size=16", f"epochs={EPOCHS}", "optimizer.lr=0.01", "lr_scheduler=none"])  # a constant rate: the lr curve is known
-    job_dir = tmp_path_factory.mktemp("job")
-    metrics = train(cfg, job_dir)
-    return job_dir, metrics
-
-
-def test_metrics_json_is_the_jobs_result(finished_job):
-    job_dir, returned = finished_job
+def test_metrics_json_is_the_jobs_result(trained_job):
+    job_dir, returned = trained_job
     written = json.loads((job_dir / "metrics.json").read_text())
     assert written == pytest.approx(returned)
     assert written["status"] == "completed"
@@ -51,8 +42,8 @@ def test_metrics_json_is_the_jobs_result(finished_job):
     assert written["test/acc"] > 0.5
 
 
-def test_tensorboard_has_every_epoch_of_every_metric(finished_job):
-    job_dir, metrics = finished_job
+def test_tensorboard_has_every_epoch_of_every_metric(trained_job):
+    job_dir, metrics = trained_job
     logged = scalars(job_dir)
     for tag in ("train/loss", "train/acc", "val/loss", "val/acc", "lr"):
         assert len(logged[tag]) == EPOCHS, tag
@@ -62,8 +53,8 @@ def test_tensorboard_has_every_epoch_of_every_metric(finished_job):
     assert logged["val/acc"][-1][1] == pytest.approx(metrics["val/acc"])
 
 
-def test_hparams_tab_lists_config_and_final_metrics(finished_job):
-    job_dir, _ = finished_job
+def test_hparams_tab_lists_config_and_final_metrics(trained_job):
+    job_dir, _ = trained_job
     found = {}
     for event_file in job_dir.glob("events.out.tfevents.*"):
         events = EventAccumulator(str(event_file))
@@ -80,8 +71,8 @@ def test_hparams_tab_lists_config_and_final_metrics(finished_job):
     assert {m.name.tag for m in experiment.metric_infos} >= {"test/acc", "val/acc", "train/acc"}
 
 
-def test_one_checkpoint_carrying_its_config(finished_job):
-    job_dir, _ = finished_job
+def test_one_checkpoint_carrying_its_config(trained_job):
+    job_dir, _ = trained_job
     checkpoints = list(job_dir.rglob("*.ckpt"))
     assert [c.name for c in checkpoints] == ["last.ckpt"]
     checkpoint = torch.load(checkpoints[0], map_location="cpu", weights_only=True)
@@ -96,20 +87,42 @@ def test_val_size_zero_trains_on_everything_without_validation(compose_config, t
     assert "val/acc" not in scalars(tmp_path) and len(scalars(tmp_path)["train/acc"]) == 1
 
 
-def test_several_batches_per_step_make_the_same_updates_as_one(compose_config, tmp_path):
+class StepCounter(pl.Callback):
+    """Listens to the hooks around each optimizer step, so Lightning must call them for every one."""
+
+    def __init__(self):
+        self.calls = {"on_after_backward": 0, "on_before_optimizer_step": 0}
+
+    def on_after_backward(self, trainer, pl_module):
+        self.calls["on_after_backward"] += 1
+
+    def on_before_optimizer_step(self, trainer, pl_module, optimizer):
+        self.calls["on_before_optimizer_step"] += 1
+
+
+@pytest.fixture(scope="module")
+def grouped_runs(tmp_path_factory, mnist_root):
+    """One training three ways: batch by batch, in groups of 3 (quiet), in groups of 3 with a StepCounter listening.
+    name -> (metrics, checkpoint, scalars, StepCounter or None)."""
+    runs = {}
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        skip_figures(monkeypatch)
+        for name, per_step, counter in [("one", 1, None), ("three", 3, None), ("listened", 3, StepCounter())]:
+            cfg = compose_tiny(  # 80 training images: 13 batches of 6 and one of 2, tallied by group too
+                mnist_root, "data.batch_size=6", f"data.batches_per_step={per_step}", "epochs=2",
+                "optimizer=momentum", "optimizer.lr=0.05", "lr_scheduler=step", "lr_scheduler.step_size=1",
+            )  # fmt: skip
+            job_dir = tmp_path_factory.mktemp(name)
+            metrics = train(cfg, job_dir, extra_callbacks=[counter] if counter else ())
+            checkpoint = torch.load(job_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+            runs[name] = metrics, checkpoint, scalars(job_dir), counter
+    return runs
+
+
+def test_several_batches_per_step_make_the_same_updates_as_one(grouped_runs):
     # Grouping batches into one Lightning step (manual optimization) is a speed-up only: the same
     # optimizer steps on the same batches in the same order, the scheduler still stepped per epoch.
-    runs = {}
-    for per_step in (1, 3):
-        cfg = compose_config(  # 80 training images: 13 batches of 6 and one of 2, tallied by group too
-            "data.batch_size=6", f"data.batches_per_step={per_step}", "epochs=2",
-            "optimizer=momentum", "optimizer.lr=0.05", "lr_scheduler=step", "lr_scheduler.step_size=1",
-        )  # fmt: skip
-        job_dir = tmp_path / str(per_step)
-        metrics = train(cfg, job_dir)
-        checkpoint = torch.load(job_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
-        runs[per_step] = metrics, checkpoint, scalars(job_dir)
-    (one, one_ckpt, one_logged), (three, three_ckpt, three_logged) = runs[1], runs[3]
+    (one, one_ckpt, one_logged, _), (three, three_ckpt, three_logged, _) = grouped_runs["one"], grouped_runs["three"]
     assert one_ckpt["global_step"] == three_ckpt["global_step"] > 0  # optimizer steps, not Lightning steps
     for name, weight in one_ckpt["state_dict"].items():
         torch.testing.assert_close(three_ckpt["state_dict"][name], weight, msg=name)
@@ -120,6 +133,16 @@ def test_several_batches_per_step_make_the_same_updates_as_one(compose_config, t
     assert len({v for _, v in one_logged["lr"]}) == 2  # the schedule did change the rate
 
 
+def test_grouped_steps_call_step_hooks_for_whoever_listens(grouped_runs):
+    # Without listeners the grouped loop skips Lightning's backward and step wrappers (speed);
+    # with one, every optimizer step goes through them, and the updates are the same either way.
+    (_, quiet, _, _), (_, listened, _, counter) = grouped_runs["three"], grouped_runs["listened"]
+    steps = listened["global_step"]
+    assert steps == quiet["global_step"] > 3
+    assert counter.calls == {"on_after_backward": steps, "on_before_optimizer_step": steps}
+    for name, weight in quiet["state_dict"].items():
+        torch.testing.assert_close(listened["state_dict"][name], weight, msg=name)
+
 
 def test_sdlm_running_curvature_updates_every_n_optimizer_steps_grouped_or_not(compose_config, tmp_path, monkeypatch):
     from lenet_lab.optim.sdlm import SDLM
@@ -128,7 +151,7 @@ def test_sdlm_running_curvature_updates_every_n_optimizer_steps_grouped_or_not(c
     for per_step in (1, 3):
         calls = []
         monkeypatch.setattr(SDLM, "update_running_curvature", lambda self, *args, **kw: calls.append(1) or original(self, *args, **kw))
-        cfg = compose_config("optimizer=sdlm", "optimizer.running_every=2", "data.batch_size=6", f"data.batches_per_step={per_step}", "epochs=1")
+        cfg = compose_config("optimizer=sdlm", "optimizer.running_every=2", "optimizer.curvature_samples=20", "data.batch_size=6", f"data.batches_per_step={per_step}", "epochs=1")
         train(cfg, tmp_path / str(per_step))
         checkpoint = torch.load(tmp_path / str(per_step) / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
         assert len(calls) == checkpoint["global_step"] // 2 > 0  # counted in optimizer steps, grouped or not
@@ -158,35 +181,7 @@ def test_test_every_epoch_gives_a_test_curve_beside_validation(compose_config, t
     assert len(logged.get("val/acc", [])) == (2 if val_size else 0)
 
 
-class StepCounter(pl.Callback):
-    """Listens to the hooks around each optimizer step, so Lightning must call them for every one."""
-
-    def __init__(self):
-        self.calls = {"on_after_backward": 0, "on_before_optimizer_step": 0}
-
-    def on_after_backward(self, trainer, pl_module):
-        self.calls["on_after_backward"] += 1
-
-    def on_before_optimizer_step(self, trainer, pl_module, optimizer):
-        self.calls["on_before_optimizer_step"] += 1
-
-
-def test_grouped_steps_call_step_hooks_for_whoever_listens(compose_config, tmp_path):
-    # Without listeners the grouped loop skips Lightning's backward and step wrappers (speed);
-    # with one, every optimizer step goes through them, and the updates are the same either way.
-    cfg = compose_config("data.batch_size=8", "data.batches_per_step=3", "epochs=1", "optimizer=momentum", "optimizer.lr=0.05")
-    counter = StepCounter()
-    checkpoints = {}
-    for name, callbacks in [("quiet", ()), ("listened", (counter,))]:
-        train(cfg, tmp_path / name, extra_callbacks=callbacks)
-        checkpoints[name] = torch.load(tmp_path / name / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
-    steps = checkpoints["listened"]["global_step"]
-    assert steps == checkpoints["quiet"]["global_step"] > 3
-    assert counter.calls == {"on_after_backward": steps, "on_before_optimizer_step": steps}
-    for name, weight in checkpoints["quiet"]["state_dict"].items():
-        torch.testing.assert_close(checkpoints["listened"]["state_dict"][name], weight, msg=name)
-
-
+@pytest.mark.slow  # torch.compile's first compilation
 def test_a_compiled_model_trains_and_its_checkpoint_loads_uncompiled(compose_config, tmp_path):
     from lenet_lab.training.trained_model import load_trained
 
