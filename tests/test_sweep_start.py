@@ -6,6 +6,7 @@ import textwrap
 
 import pytest
 
+import run
 from hydra_plugins.lenet_lab.sweep_start import distinct_builds
 from lenet_lab.config import overrides
 from tests.conftest import PROJECT
@@ -85,3 +86,14 @@ def test_the_sweeper_composes_one_config_per_configuration_and_launches_every_jo
     # By the checks before the first job (hydra_plugins/lenet_lab/sweep_start.py): one per model, not
     # one per job, and not again by Hydra's own check of each batch.
     assert lines["COMPOSED"] == "2 LAUNCHED 80"
+
+
+def test_a_selection_of_no_row_is_one_line_before_anything_runs(monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["run.py", "+sweep=lenet_optimizers", "hydra.sweeper.select=[nothing*]", "hydra.sweep.dir=sweep"])
+    with pytest.raises(SystemExit) as exit:
+        run.cli()
+    rows = "sgd_lr1, momentum, nesterov, adam_30, adam_60, adam_100"
+    assert exit.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [f"error: hydra.sweeper.select=['nothing*'] matches no row; the rows are {rows}"]
+    assert not (tmp_path / "sweep").exists()
