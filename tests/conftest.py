@@ -118,13 +118,15 @@ SMALL_SWEEP = ("model=lenet,resnet18", "optimizer=adam,sgd", "epochs=1", "logger
 def small_sweep(tmp_path_factory, mnist_root):
     """`python run.py -m model=lenet,resnet18 optimizer=adam,sgd epochs=1 logger=[tensorboard,csv]` on the tiny
     digits, run in this process (run.cli), aggregated as every sweep is: SimpleNamespace(dir, code, stdout,
-    stderr). Four jobs, each logged to TensorBoard and to CSV. Read-only."""
+    stderr). Four jobs, each logged to TensorBoard and to CSV; their evaluation figures are skip_figures'
+    one pixel (the sweep's own figures are drawn). Read-only."""
     import run
 
     folder = tmp_path_factory.mktemp("small_sweep")
     sweep = folder / "sweep"
     out, err = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as monkeypatch, redirect_stdout(out), redirect_stderr(err):
+        skip_figures(monkeypatch)
         monkeypatch.chdir(folder)
         monkeypatch.setattr(sys, "argv", ["run.py", "-m", *SMALL_SWEEP, f"data.root={mnist_root}", "data.val_size=20", f"hydra.sweep.dir={sweep}"])
         try:
