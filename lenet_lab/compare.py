@@ -28,6 +28,7 @@ from lenet_lab.errors import UserError
 from lenet_lab.evaluation.job_evaluation import correct_per_image, read_report
 from lenet_lab.metrics import percent
 from lenet_lab.reports import statistics
+from lenet_lab.reports.jobs import Job, load_job
 from lenet_lab.reports.ranking import pairing_columns
 from lenet_lab.reports.significance import Sample, sample_of
 
@@ -42,9 +43,9 @@ class Side:
     selected: tuple[str, ...] = ()  # the selector keys: what the sides compare, never what pairs them
 
 
-def matches(path: Path, recorded: dict, selectors: dict) -> bool:
-    """Whether the job's parameters (`recorded` overrides, else what it ran with) are the selectors'."""
-    return all(str(recorded.get(key, job_folder.setting(path, key))) == str(value) for key, value in selectors.items())
+def matches(job: Job, selectors: dict) -> bool:
+    """Whether the job's parameters (its overrides, else what it ran with) are the selectors'."""
+    return all(str(job.params.get(key, job.setting(key))) == str(value) for key, value in selectors.items())
 
 
 def select(spec: str) -> Side:
@@ -54,13 +55,11 @@ def select(spec: str) -> Side:
         raise UserError(f"{path} does not exist")
     selectors = {overrides.key(item): overrides.value(item) for item in selection.split(",") if item}
     rows = []
-    for job in job_folder.find_job_dirs([path]):
-        metrics = job_folder.read_metrics(job) or {}
-        recorded = overrides.parameters(job_folder.recorded_overrides(job))
-        if metrics.get("status") != "completed" or metrics.get(METRIC) is None or not matches(job, recorded, selectors):
+    for job in (load_job(folder, curves=False) for folder in job_folder.find_job_dirs([path])):
+        if job.status != "completed" or job.metrics.get(METRIC) is None or not matches(job, selectors):
             continue
-        recorded.setdefault("seed", job_folder.setting(job, "seed"))
-        rows.append({**recorded, "job": job.name, "path": str(job), METRIC: float(metrics[METRIC])})
+        parameters = {**job.params, "seed": job.params.get("seed", job.setting("seed"))}
+        rows.append({**parameters, "job": job.name, "path": str(job.path), METRIC: float(job.metrics[METRIC])})
     if not rows:
         raise UserError(f"no completed job with {METRIC} in {spec}")
     return Side(spec, pd.DataFrame(rows), tuple(selectors))

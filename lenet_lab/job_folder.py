@@ -254,20 +254,33 @@ def hydra_record(job_dir: str | Path) -> dict:
 
 def runtime_choices(job_dir: str | Path) -> dict:
     """Config-group choices the job ran with: {"model": "lenet", "optimizer": "adam", ...}."""
-    return (hydra_record(job_dir).get("runtime") or {}).get("choices") or {}
+    return choices_in(hydra_record(job_dir))
 
 
 def runtime_cwd(job_dir: str | Path) -> str | None:
+    return cwd_in(hydra_record(job_dir))
+
+
+def choices_in(hydra: dict) -> dict:
+    return (hydra.get("runtime") or {}).get("choices") or {}
+
+
+def cwd_in(hydra: dict) -> str | None:
     """The folder the job's command ran in (relative paths in its config are relative to it)."""
-    return (hydra_record(job_dir).get("runtime") or {}).get("cwd")
+    return (hydra.get("runtime") or {}).get("cwd")
 
 
 def setting(job_dir: str | Path, key: str):
     """What the job ran with for `key` although it didn't override it: a group's chosen option
     (`model` -> "lenet") or a config value (`optimizer.lr`). None when the job's records don't say."""
-    if "." not in key and key in (choices := runtime_choices(job_dir)):
+    return setting_in(recorded_config(job_dir), hydra_record(job_dir), key)
+
+
+def setting_in(config: dict | None, hydra: dict, key: str):
+    """`setting` over records already read: the job's config and its `hydra:` node."""
+    if "." not in key and key in (choices := choices_in(hydra)):
         return choices[key]
-    value = recorded_config(job_dir)
+    value = config
     try:
         for part in key.split("."):
             value = value[part]

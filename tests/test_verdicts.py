@@ -120,7 +120,7 @@ def test_a_declared_baseline_is_every_groups_reference(tmp_path, capsys):
     assert list(table.loc[["adam", "momentum"], "vs_ref p_holm"]) == pytest.approx(list(statistics.holm(raw)))  # a family of 2, not 3
     assert table.loc["adam", "verdict"].startswith("better")
     # The sweep callback passes its baseline on, as hydra.callbacks.aggregate.baseline=optimizer=sgd does.
-    AggregateSweep(plots=False, baseline="optimizer=sgd").on_multirun_end(OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path)}}}))
+    AggregateSweep(plots=False, baseline="optimizer=sgd").on_multirun_end(OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path)}, "sweeper": {}}}))
     assert "| baseline" in (tmp_path / "results.md").read_text() and "the baseline is the group optimizer=sgd" in (tmp_path / "results.md").read_text()
     assert main([str(tmp_path), "--no-plots", "--baseline", "optimizer=rmsprop"]) == 2
     assert "names no group" in capsys.readouterr().err

@@ -15,13 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from lenet_lab import job_folder
 from lenet_lab.config import overrides
 from lenet_lab.evaluation.job_evaluation import read_confusion
 from lenet_lab.metrics import TRAIN_EVAL_ACC, is_percentage
 from lenet_lab.reports import statistics
+from lenet_lab.reports.jobs import Job
 from lenet_lab.reports.markdown import markdown_table
 
 ROW = "sweep.row"
@@ -41,18 +40,14 @@ def unit_label(metric: str) -> str:
     return f"{metric} %" if is_percentage(metric) else metric
 
 
-def sweep_record(job_path: Path) -> dict:
-    """The sweep file's rows and reference as the job's .hydra/hydra.yaml recorded them ({} if none)."""
-    sweeper = job_folder.hydra_record(job_path).get("sweeper") or {}
+def sweep_record(hydra: dict) -> dict:
+    """The sweep file's rows and reference as a job's `hydra:` record (Job.hydra) keeps them ({} if none)."""
+    sweeper = hydra.get("sweeper") or {}
     return {"reference": sweeper.get("reference", ""), "rows": sweeper.get("rows") or {}} if sweeper.get("rows") else {}
 
 
-def changes(job_path: Path, row_overrides: list[str]) -> list[str]:
-    """The job's overrides that its row doesn't have and that change the experiment."""
-    try:
-        recorded = job_folder.recorded_overrides(job_path)
-    except (OSError, yaml.YAMLError):  # a corrupt overrides.yaml: the tables report it
-        recorded = []
+def changes(recorded: list[str], row_overrides: list[str]) -> list[str]:
+    """The job's overrides (`recorded`) that its row doesn't have and that change the experiment."""
     return [
         override
         for override in recorded
@@ -109,24 +104,26 @@ def test_images(job_path: str) -> int:
         return 0
 
 
-def published_table(summary: pd.DataFrame, extra_keys: list[str] | None = None) -> pd.DataFrame:
+def published_table(summary: pd.DataFrame, jobs_by_path: dict[str, Job], extra_keys: list[str] | None = None) -> pd.DataFrame:
     """One line per (sweep, row, extra keys, published metric): published, measured mean and std
     over the completed jobs, their difference, n, jobs not completed, and changes from the row.
-    Empty when no job is a row of a sweep file."""
+    `jobs_by_path`: the summary's jobs as read (their overrides and Hydra records). Empty when no
+    job is a row of a sweep file."""
     columns = [SWEEP, "row", *(extra_keys or []), "metric", "published", "measured", "measured_std", *INTERVAL_COLUMNS, "difference", "n", "not_completed", "changed"]
     if ROW not in summary or summary[ROW].isna().all():
         return pd.DataFrame(columns=columns)
     jobs = summary[summary[ROW].notna()].copy()
     if SWEEP not in jobs:
         jobs[SWEEP] = ""
-    records = {}
+    records = {}  # one sweep's jobs share its record: the first job's is read
     for path in jobs["path"]:
-        records.setdefault(Path(path).parent, sweep_record(Path(path)))
+        if Path(path).parent not in records:
+            records[Path(path).parent] = sweep_record(jobs_by_path[path].hydra)
     def row_spec(path: str, name: str) -> dict:
         return ((records.get(Path(path).parent) or {}).get("rows") or {}).get(name) or {}
 
     # Jobs of a row run as published and jobs of it run shortened are never averaged together.
-    jobs["changed"] = [" ".join(changes(Path(path), list(row_spec(path, name).get("overrides") or []))) for path, name in zip(jobs["path"], jobs[ROW])]
+    jobs["changed"] = [" ".join(changes(jobs_by_path[path].overrides, list(row_spec(path, name).get("overrides") or []))) for path, name in zip(jobs["path"], jobs[ROW])]
     lines = []
     keys = [SWEEP, ROW, *(extra_keys or []), "changed"]
     for group, rows in jobs.groupby(keys, sort=False, dropna=False):

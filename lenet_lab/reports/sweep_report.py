@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from lenet_lab.evaluation.job_evaluation import correct_per_image
-from lenet_lab.job_folder import extra_files, find_job_dirs, setting
+from lenet_lab.job_folder import extra_files, find_job_dirs
 from lenet_lab.reports.jobs import load_job
 from lenet_lab.reports.published import ROW, SWEEP, published_markdown, published_table, sweep_record
 from lenet_lab.reports.tables import (
@@ -67,7 +67,7 @@ def aggregate(
     parameters = parameter_columns(jobs)
     for job in jobs:  # a key another sweep varied: this job's value came from its config (read only then)
         for key in parameters:
-            if key not in job.params and (value := setting(job.path, key)) is not None:
+            if key not in job.params and (value := job.setting(key)) is not None:
                 job.params[key] = value
     summary = summarize(jobs)
     for column in parameters:  # a key set in some sweeps only has gaps: keep its integers integers (seed 1, not 1.0)
@@ -102,9 +102,10 @@ def aggregate(
             + (f"## Jobs not completed\n\n{notes}\n" if notes else "")
             + f"## Jobs\n\n{jobs_markdown(summary, parameters)}\n"
         )
-    published = published_table(summary, [k for k in group_by if k not in (SWEEP, ROW)])
+    jobs_by_path = {str(job.path): job for job in jobs}
+    published = published_table(summary, jobs_by_path, [k for k in group_by if k not in (SWEEP, ROW)])
     if not published.empty:
-        references = list(dict.fromkeys(sweep_record(job.path).get("reference", "") for job in jobs if job.params.get(ROW)))
+        references = list(dict.fromkeys(sweep_record(job.hydra).get("reference", "") for job in jobs if job.params.get(ROW)))
         files = {job.name: extra for job in jobs if (extra := extra_files(job.path))}
         published_text = published_markdown(published, references, files)
         if "csv" in formats:
@@ -124,7 +125,7 @@ def aggregate(
 
         untrained = at_chance_markdown(summary, judge_on)
         write_html_report(
-            out, summary, table, legend(primary, judge_on, baseline), curves, group_by, parameters,
+            out, summary, table, legend(primary, judge_on, baseline), curves, group_by, parameters, jobs_by_path,
             published_text=published_text if not published.empty else "", at_chance=f"{AT_CHANCE_NOTE}\n\n{untrained}" if untrained else "", figures=plots,
         )
     if "tex" in formats:  # results.tex: the comparison as a booktabs table for a paper

@@ -16,7 +16,7 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from lenet_lab.errors import DataError
-from lenet_lab.job_folder import runtime_cwd, setting
+from lenet_lab.job_folder import cwd_in
 from lenet_lab.reports.figures.published import plot_published, plot_row_curves, plot_row_errors
 from lenet_lab.reports.figures.tensorboard import write_figure_events
 from lenet_lab.reports.figures.training_images import plot_training_images
@@ -28,13 +28,13 @@ def data_root(jobs: list[Job]) -> Path | None:
     """The data folder the jobs trained on. Their configs record it unresolved
     (`${oc.env:LENET_LAB_DATA,data}`): resolved here, a relative path from where the sweep ran."""
     for job in jobs:
-        if (root := setting(job.path, "data.root")) is None:
+        if (root := job.setting("data.root")) is None:
             continue
         try:
             root = Path(str(OmegaConf.create({"root": root}).root))
         except Exception:  # an interpolation that can't be resolved outside the job
             continue
-        cwd = runtime_cwd(job.path)
+        cwd = cwd_in(job.hydra)
         return root if root.is_absolute() or cwd is None else Path(cwd) / root
     return None
 

@@ -12,6 +12,7 @@ from lenet_lab import metrics as metric_names
 from lenet_lab.evaluation.calibration import expected_calibration_error
 from lenet_lab.evaluation.job_evaluation import read_confusion, read_predictions
 from lenet_lab.reports.html.elements import details, escape, frame_table, png
+from lenet_lab.reports.jobs import Job
 
 SHOWN_METRICS = (*metric_names.FINAL, "best_val/acc", "train_time_s")
 
@@ -50,7 +51,7 @@ def confusion_html(matrix: np.ndarray) -> str:
     return f'<table class="confusion"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>\n'
 
 
-def job_block(row: pd.Series, parameters: list[str], error: float, pictures: bool = True) -> str:
+def job_block(row: pd.Series, job: Job, parameters: list[str], error: float, pictures: bool = True) -> str:
     """A folded block per job: what it ran with and ended as; inside, its evaluation (the confusion
     matrix and figures only with `pictures`) and config."""
     path = Path(row["path"])
@@ -58,10 +59,10 @@ def job_block(row: pd.Series, parameters: list[str], error: float, pictures: boo
     headline = f"<code>{escape(row['job'])}</code> <span class=status-{escape(row['status'])}>{escape(row['status'])}</span>"
     if not _missing(row.get("test/acc")):
         headline += f" test {metric_names.shown('test/acc', row['test/acc'])}"
-    parts = [f"<p>overrides: <code>{escape(' '.join(job_folder.recorded_overrides(path)) or '(none)')}</code><br>settings: {escape(settings or '-')}</p>"]
+    parts = [f"<p>overrides: <code>{escape(' '.join(job.overrides) or '(none)')}</code><br>settings: {escape(settings or '-')}</p>"]
     if row.get("error"):
         parts.append(f"<p>error: <code>{escape(row['error'])}</code></p>")
-    final = job_folder.read_metrics(path) or {}
+    final = job.metrics if row["status"] != "running" else {}  # metrics.json as read; none while running
     if final:
         values = [f"{v:.6g}" if isinstance(v, float) else str(v) for v in final.values()]
         parts.append(frame_table(pd.DataFrame({"metrics.json": list(final), "value": values}), css_class="plain"))

@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from lenet_lab import job_folder
 from lenet_lab.reports.html.elements import escape, frame_table
+from lenet_lab.reports.jobs import Job
 
 PACKAGES = ("lenet_lab", "torch", "lightning", "torchmetrics", "hydra-core", "pandas", "matplotlib", "scipy")
 MULTIRUN_RECORD = "multirun.yaml"  # Hydra writes it into the sweep folder when a multirun starts
@@ -67,11 +67,11 @@ def cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def accelerators(summary: pd.DataFrame) -> str:
+def accelerators(summary: pd.DataFrame, jobs: dict[str, Job]) -> str:
     """What the jobs' configs asked for: "cpu × 12", "gpu (devices 1) × 4"."""
     asked = []
     for path in summary["path"]:
-        trainer = (job_folder.recorded_config(path) or {}).get("trainer") or {}
+        trainer = (jobs[path].config or {}).get("trainer") or {}
         accelerator = str(trainer.get("accelerator", "?"))
         devices = trainer.get("devices")
         # The record keeps interpolations unresolved (${job_devices:...}): only a plain number says something.
@@ -80,11 +80,11 @@ def accelerators(summary: pd.DataFrame) -> str:
     return ", ".join(f"{name} × {n}" for name, n in counts.items())
 
 
-def provenance_html(sweep_dir: Path, summary: pd.DataFrame) -> str:
+def provenance_html(sweep_dir: Path, summary: pd.DataFrame, jobs: dict[str, Job]) -> str:
     command = sweep_command(sweep_dir)
     lines = [
         f"<p>command: <code>{escape(command)}</code></p>" if command else "<p class=muted>command: not recorded (no multirun.yaml: not one Hydra multirun)</p>",
-        f"<p>jobs' trainer.accelerator: {escape(accelerators(summary))}</p>",
+        f"<p>jobs' trainer.accelerator: {escape(accelerators(summary, jobs))}</p>",
         f"<p>this report: written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {escape(machine())}</p>",
     ]
     found = versions()

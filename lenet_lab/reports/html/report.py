@@ -17,6 +17,7 @@ from lenet_lab.reports.html.assets import SORT_SCRIPT, STYLE
 from lenet_lab.reports.html.elements import escape, section
 from lenet_lab.reports.html.jobs import calibration_error, job_block, overview
 from lenet_lab.reports.html.provenance import provenance_html
+from lenet_lab.reports.jobs import Job
 
 REPORT_HTML = "report.html"
 # Jobs whose confusion matrix and figures go into the page, in the summary's order: ~100 KB each,
@@ -32,6 +33,7 @@ def write_html_report(
     curves: pd.DataFrame,
     group_by: list[str],
     parameters: list[str],
+    jobs: dict[str, Job],
     published_text: str = "",
     at_chance: str = "",
     title: str | None = None,
@@ -50,8 +52,8 @@ def write_html_report(
         section("published", "Published vs measured", sections.published_html(published_text)),
         section("figures", "Figures", sections.figures_html(summary, curves, group_by) if figures else ""),
         section("problems", "Jobs that are no result", sections.problems_html(summary, at_chance)),
-        section("jobs", "Jobs", jobs_html(summary, parameters, errors)),
-        section("provenance", "Command, versions, machine", provenance_html(out, summary)),
+        section("jobs", "Jobs", jobs_html(summary, parameters, errors, jobs)),
+        section("provenance", "Command, versions, machine", provenance_html(out, summary, jobs)),
     ]
     shown = "".join(body)
     anchors = [a for a in ("comparison", "published", "figures", "problems", "jobs", "provenance") if f'id="{a}"' in shown]  # sections with something to say
@@ -67,7 +69,7 @@ def write_html_report(
     return path
 
 
-def jobs_html(summary: pd.DataFrame, parameters: list[str], errors: dict[str, float]) -> str:
-    blocks = [job_block(row, parameters, errors[row.job], pictures=k < PICTURED_JOBS) for k, (_, row) in enumerate(summary.iterrows())]
+def jobs_html(summary: pd.DataFrame, parameters: list[str], errors: dict[str, float], jobs: dict[str, Job]) -> str:
+    blocks = [job_block(row, jobs[row.path], parameters, errors[row.job], pictures=k < PICTURED_JOBS) for k, (_, row) in enumerate(summary.iterrows())]
     note = f"<p class=muted>confusion matrices and figures of the first {PICTURED_JOBS} jobs only: they are in each job's evaluation/ folder</p>" if len(blocks) > PICTURED_JOBS else ""
     return overview(summary, parameters, errors) + note + "".join(blocks)
