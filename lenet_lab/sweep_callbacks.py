@@ -14,7 +14,7 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from lenet_lab import job_folder
+from lenet_lab import job_folder, sweep_folder
 from lenet_lab.config import launcher, overrides
 from lenet_lab.errors import UserError
 from lenet_lab.reports.sweep_report import aggregate
@@ -58,9 +58,9 @@ class AggregateSweep(Callback):
         except Exception as error:  # the jobs' own results are safe on disk; say why there is no table
             print(f"aggregation of {sweep_dir} failed: {error}", file=sys.stderr)
             return
-        print(f"\n{result['markdown']}\n\nresults: {sweep_dir / 'results.md'}", flush=True)
+        print(f"\n{result['markdown']}\n\nresults: {sweep_folder.results_md(sweep_dir)}", flush=True)
         if not result["published"].empty:
-            print(f"published vs measured: {sweep_dir / 'published.md'}", flush=True)
+            print(f"published vs measured: {sweep_dir / sweep_folder.PUBLISHED_MD}", flush=True)
         summary = result["summary"]
         for row in summary[summary.status == "diverged"].itertuples():  # a result, but one to notice
             print(f"job {row.job}: diverged {row.error}".rstrip(), file=sys.stderr)

@@ -6,7 +6,7 @@ from tests.conftest import PROJECT
 
 # Lower first: a module may import from its own stage and from the stages before it.
 STAGES = [
-    {"errors", "metrics", "job_folder"},
+    {"errors", "metrics", "job_folder", "sweep_folder"},
     {"data", "models", "optim"},
     {"config"},  # the schema names the data's choices (data.normalize)
     {"studies"},  # Optuna studies: the sweepers ask and tell, a trial's job reports to its study

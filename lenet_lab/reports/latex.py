@@ -14,8 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from lenet_lab import metrics as metric_names
+from lenet_lab import sweep_folder
 
-TEX_FILE = "results.tex"
+TEX_FILE = sweep_folder.RESULTS_TEX
 
 
 SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}

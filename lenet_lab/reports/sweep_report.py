@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lenet_lab import sweep_folder
 from lenet_lab.evaluation.job_evaluation import correct_per_image
 from lenet_lab.job_folder import extra_files, find_job_dirs
 from lenet_lab.reports.jobs import load_job
@@ -89,14 +90,14 @@ def aggregate(
 
     out.mkdir(parents=True, exist_ok=True)
     if "csv" in formats:
-        summary.to_csv(out / "results.csv", index=False)
-        comparison.to_csv(out / "comparison.csv", index=False)
-        curves.to_csv(out / "curves.csv", index=False)
+        summary.to_csv(out / sweep_folder.RESULTS_CSV, index=False)
+        comparison.to_csv(out / sweep_folder.COMPARISON_CSV, index=False)
+        curves.to_csv(out / sweep_folder.CURVES_CSV, index=False)
     if "md" in formats:
         failed = summary[summary.status != "completed"]
         notes = "".join(f"- `{row.job}`: {row.status} {row.error}".rstrip() + "\n" for row in failed.itertuples())
         untrained = at_chance_markdown(summary, judge_on)
-        (out / "results.md").write_text(
+        (out / sweep_folder.RESULTS_MD).write_text(
             f"# Comparison ({len(jobs)} jobs)\n\n{legend(primary, judge_on, baseline)}\n\n{table}\n\n"
             + (f"## Jobs at chance\n\n{AT_CHANCE_NOTE}\n\n{untrained}\n" if untrained else "")
             + (f"## Jobs not completed\n\n{notes}\n" if notes else "")
@@ -109,9 +110,9 @@ def aggregate(
         files = {job.name: extra for job in jobs if (extra := extra_files(job.path))}
         published_text = published_markdown(published, references, files)
         if "csv" in formats:
-            published.to_csv(out / "published.csv", index=False)
+            published.to_csv(out / sweep_folder.PUBLISHED_CSV, index=False)
         if "md" in formats:
-            (out / "published.md").write_text(published_text)
+            (out / sweep_folder.PUBLISHED_MD).write_text(published_text)
     if plots:
         from lenet_lab.reports.figures.sweep import plot_sweep
 

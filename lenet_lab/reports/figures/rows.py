@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import OmegaConf
 
+from lenet_lab import sweep_folder
 from lenet_lab.errors import DataError
 from lenet_lab.job_folder import cwd_in
 from lenet_lab.reports.figures.published import plot_published, plot_row_curves, plot_row_errors
@@ -44,15 +45,15 @@ def sweep_figures(jobs: list[Job], summary: pd.DataFrame, curves: pd.DataFrame, 
     position = {row: i for i, row in enumerate(dict.fromkeys(published.row))}
     job_rows = dict(sorted(zip(summary.job, summary[ROW]), key=lambda item: position.get(item[1], len(position))))
     written = [
-        plot_published(published, out / "published.png"),
-        plot_row_curves(curves, job_rows, out / "row_curves.png"),
-        plot_row_errors(curves, job_rows, out / "row_errors.png"),
+        plot_published(published, out / sweep_folder.PUBLISHED_PNG),
+        plot_row_curves(curves, job_rows, out / sweep_folder.ROW_CURVES_PNG),
+        plot_row_errors(curves, job_rows, out / sweep_folder.ROW_ERRORS_PNG),
     ]
     root = data_root(jobs)
     try:
-        written.append(plot_training_images(root, out / "train_images.png") if root else None)
+        written.append(plot_training_images(root, out / sweep_folder.TRAIN_IMAGES_PNG) if root else None)
     except DataError as error:  # the data moved since the sweep ran: the other figures still stand
         warnings.warn(f"no training-image grid: {error}", stacklevel=2)
     written = [path for path in written if path]
-    write_figure_events([*written, *(out / name for name in ("curves.png", "test_acc.png", "train_time.png"))], out)
+    write_figure_events([*written, *(out / name for name in sweep_folder.SWEEP_FIGURES)], out)
     return written

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from lenet_lab import sweep_folder
 from lenet_lab.reports import statistics  # noqa: E402
 from lenet_lab.reports.bands import curve_bands  # noqa: E402
 
@@ -92,6 +93,6 @@ def bars_figure(summary: pd.DataFrame, labels: pd.Series, column: str, ylabel: s
 
 def plot_sweep(summary: pd.DataFrame, curves: pd.DataFrame, group_by: list[str], out: Path) -> None:
     labels = group_labels(summary, group_by)
-    plot_curves(summary, curves, labels, out / "curves.png")
-    plot_bars(summary, labels, "test/acc", "test accuracy (%)", 100, out / "test_acc.png")
-    plot_bars(summary, labels, "train_time_s", "training time (s)", 1, out / "train_time.png")
+    plot_curves(summary, curves, labels, out / sweep_folder.CURVES_PNG)
+    plot_bars(summary, labels, "test/acc", "test accuracy (%)", 100, out / sweep_folder.TEST_ACC_PNG)
+    plot_bars(summary, labels, "train_time_s", "training time (s)", 1, out / sweep_folder.TRAIN_TIME_PNG)

@@ -12,7 +12,9 @@ from pathlib import Path
 import matplotlib.image
 from torch.utils.tensorboard import SummaryWriter
 
-FIGURES_RUN = "figures"
+from lenet_lab import sweep_folder
+
+FIGURES_RUN = sweep_folder.FIGURES_RUN
 
 
 def write_figure_events(pngs: list[Path], sweep_dir: Path) -> Path | None:

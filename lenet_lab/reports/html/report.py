@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lenet_lab import sweep_folder
 from lenet_lab.reports.html import sections
 from lenet_lab.reports.html.assets import SORT_SCRIPT, STYLE
 from lenet_lab.reports.html.elements import escape, section
@@ -19,7 +20,7 @@ from lenet_lab.reports.html.jobs import calibration_error, job_block, overview
 from lenet_lab.reports.html.provenance import provenance_html
 from lenet_lab.reports.jobs import Job
 
-REPORT_HTML = "report.html"
+REPORT_HTML = sweep_folder.REPORT_HTML
 # Jobs whose confusion matrix and figures go into the page, in the summary's order: ~100 KB each,
 # so a 1,000-job search stays a page (and seconds) and not 100 MB; the rest show numbers and config.
 PICTURED_JOBS = 50
