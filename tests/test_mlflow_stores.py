@@ -6,14 +6,11 @@ in each of 4 tries). The sweep's start creates the store and the experiment once
 (hydra_plugins/lenet_lab/sweep_start.py -> training/mlflow_run.py:create_store).
 """
 
-import subprocess
-import sys
-import textwrap
-
 import pytest
 from omegaconf import OmegaConf
 
 from tests.conftest import PROJECT
+from tests.sweep_start import start_sweep
 
 pytest.importorskip("mlflow", reason='needs the [mlflow] extra: pip install -e ".[mlflow]"')
 joblib = pytest.importorskip("joblib", reason="needs the parallel extra: pip install -e '.[parallel]'")
@@ -66,26 +63,12 @@ def test_four_parallel_jobs_into_a_fresh_sqlite_store_lose_no_run_and_no_metric(
         assert [a.path for a in client.list_artifacts(run.info.run_id)] == ["metrics.json"]
 
 
-def test_a_sweeps_start_creates_its_store_and_experiment_before_the_first_job(mnist_root, tmp_path):
-    """run.py's own start with logger=mlflow, stopped where the first batch would launch."""
-    database = tmp_path / "store" / "mlflow.db"
-    script = textwrap.dedent(f"""
-        import sys
-        from hydra.core.plugins import Plugins
-        class Launcher:  # stands in for the basic launcher
-            def launch(self, job_overrides, initial_job_idx):
-                print("LAUNCHED", len(job_overrides), flush=True)
-                sys.exit(0)
-        Plugins.instantiate_launcher = lambda self, **kwargs: Launcher()
-        sys.argv = ["run.py", "-m", "seed=1,2,3,4", "logger=mlflow", "logger.mlflow.tracking_uri=sqlite:///{database}",
-                    "data.root={mnist_root}", "hydra.sweep.dir=sweep"]
-        sys.path.insert(0, {str(PROJECT)!r})
-        import run
-        run.cli()
-    """)
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert "LAUNCHED 4" in result.stdout, result.stderr[-3000:]
+def test_a_sweeps_start_creates_its_store_and_experiment_before_the_first_job(monkeypatch, mnist_root, tmp_path):
     from mlflow.tracking import MlflowClient
 
+    database = tmp_path / "store" / "mlflow.db"
+    monkeypatch.chdir(tmp_path)
+    jobs = start_sweep(monkeypatch, "seed=1,2,3,4", "logger=mlflow", f"logger.mlflow.tracking_uri=sqlite:///{database}", f"data.root={mnist_root}", "hydra.sweep.dir=sweep")
+    assert len(jobs) == 4
     experiment = MlflowClient(f"sqlite:///{database}").get_experiment_by_name("sweep")  # named by the sweep folder, as its jobs name it
     assert experiment is not None and experiment.artifact_location == (tmp_path / "store" / "mlartifacts").as_uri()
