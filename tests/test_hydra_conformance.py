@@ -82,7 +82,9 @@ def test_hydras_plugin_scan_imports_no_torch(tmp_path):
     assert loaded.strip() == "[]"
 
 
-def test_run_py_chooses_the_projects_sweeper_and_a_sweep_file_the_rows_one():
+def test_run_py_chooses_the_projects_sweeper_and_sweep_files_and_searches_theirs():
     with initialize_config_dir(config_dir=str(PROJECT / "conf"), version_base="1.3"):
-        chosen = {tuple(o): compose("config", overrides=o, return_hydra_config=True).hydra.sweeper._target_ for o in ([], ["+sweep=lenet_optimizers"])}
-    assert chosen == {(): SWEEPER, ("+sweep=lenet_optimizers",): "hydra_plugins.lenet_lab.row_sweeper.RowSweeper"}
+        chosen = {o: compose("config", overrides=[o] if o else [], return_hydra_config=True).hydra.sweeper._target_ for o in ("", "+sweep=lenet_optimizers", "hparams_search=optuna")}
+    assert chosen[""] == SWEEPER
+    assert chosen["+sweep=lenet_optimizers"] == "hydra_plugins.lenet_lab.row_sweeper.RowSweeper"
+    assert chosen["hparams_search=optuna"] not in (SWEEPER, BASIC)  # the search's own, chosen in conf/hparams_search/
