@@ -5,6 +5,7 @@ Searches run run.py as a user does, on the suite's tiny data; each skips (with t
 """
 
 import json
+import os
 import re
 import shutil
 import socket
@@ -16,6 +17,7 @@ import pytest
 import yaml
 
 from lenet_lab.studies.space import search_space, trial_overrides
+from tests.conftest import PROJECT
 from tests.test_launchers import job_dirs, metrics, results, run
 
 optuna = pytest.importorskip("optuna", minversion="4", reason="needs the search extra: pip install -e '.[search]'")
@@ -267,3 +269,13 @@ def test_tune_then_test_refuses_a_tuning_seed_among_the_test_seeds(tmp_path, mni
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "error: hydra.sweeper.tuning_seed=2 must not be a test seed (1-3)" in result.stderr
+
+
+def test_a_search_without_the_search_extra_is_one_line(tmp_path, mnist_root):
+    # Optuna made unimportable, as where the search extra is not installed.
+    (tmp_path / "hidden" / "optuna").mkdir(parents=True)
+    (tmp_path / "hidden" / "optuna" / "__init__.py").write_text("raise ImportError(\"No module named 'optuna'\")\n")
+    env = {"LENET_LAB_DATA": str(mnist_root), "PYTHONPATH": os.pathsep.join([str(tmp_path / "hidden"), str(PROJECT)])}
+    result = run("hparams_search=optuna", f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path, env_extra=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert "error: a search needs the search extra: pip install -e '.[search]' (No module named 'optuna')" in result.stderr

@@ -14,7 +14,6 @@ where the `search` extra is not installed.
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import sys
@@ -76,7 +75,7 @@ class SearchSweeper(Sweeper):
         self.storage_setting = storage
         self.n_trials = n_trials
         self.n_jobs = n_jobs
-        self.sampler = sampler  # instantiated by Hydra from its _target_ node
+        self.sampler = sampler  # its _target_ node, built for each study (_recursive_: false in conf/hydra/sweeper/search.yaml)
         self.pruner_setting = pruner
         self.monitor = monitor
         self.plots = plots
@@ -103,7 +102,7 @@ class SearchSweeper(Sweeper):
         study = optuna.create_study(
             study_name=name,
             storage=open_storage(self.storage),
-            sampler=copy.deepcopy(self.sampler),  # a sampler serves one study; each copy starts from the same seed
+            sampler=self.build_sampler(),  # a sampler serves one study; each starts from the same seed
             pruner=build_pruner(self.pruner_setting) or optuna.pruners.NopPruner(),
             direction=self.direction,
             load_if_exists=True,
@@ -111,16 +110,22 @@ class SearchSweeper(Sweeper):
         self.continue_sampler(study)
         return study
 
+    def build_sampler(self, seed_offset: int = 0):
+        """The sampler node -> a new sampler (None: Optuna's default), its seed moved on by `seed_offset`."""
+        from hydra.utils import instantiate
+
+        if self.sampler is None:
+            return None
+        if seed_offset and self.sampler.get("seed") is not None:
+            return instantiate(self.sampler, seed=self.sampler.seed + seed_offset)
+        return instantiate(self.sampler)
+
     def continue_sampler(self, study) -> None:
         """A study continued with a sampler seeded as at its start would propose its first trials
         again: the seed moves on by the trials the study holds (the same continuation still
         proposes the same trials)."""
-        node = self.config.hydra.sweeper.get("sampler")
-        done = len(study.get_trials(deepcopy=False))
-        if done and node is not None and node.get("seed") is not None:
-            from hydra.utils import instantiate
-
-            study.sampler = instantiate(node, seed=node.seed + done)
+        if done := len(study.get_trials(deepcopy=False)):
+            study.sampler = self.build_sampler(seed_offset=done)
 
     def space_and_shared(self, arguments: list[str]) -> tuple[dict[str, Any], list[str]]:
         """The config's params, then the command line: sweeps of either are searched, the rest is shared."""
@@ -150,6 +155,9 @@ class SearchSweeper(Sweeper):
             return prepare()
         except (UserError, ValueError) as error:
             print(f"error: {one_line(error)}", file=sys.stderr)
+            sys.exit(2)
+        except ImportError as error:  # Optuna, optuna-integration: the search extra
+            print(f"error: a search needs the search extra: pip install -e '.[search]' ({error})", file=sys.stderr)
             sys.exit(2)
 
     @staticmethod

@@ -99,7 +99,6 @@ class TuneThenTest(SearchSweeper):
         return {"params": best.params, "value": best.value, "trial": best.number, "trials": counts}
 
     def write_plan(self, grid_lines: list[str], space: dict, chosen: list[dict], combinations: list[list[str]]) -> None:
-        sampler = self.sampler
         plan = {
             "grid": [overrides.key(line) for line in grid_lines],
             "n_trials": self.n_trials,
@@ -107,7 +106,7 @@ class TuneThenTest(SearchSweeper):
             "space": {key: str(self.params[key]) for key in space},
             "tuning_seed": self.tuning_seed,
             "seeds": self.seeds,
-            "sampler": f"{type(sampler).__name__}(seed={self.config.hydra.sweeper.sampler.get('seed')})" if sampler is not None else "default",
+            "sampler": f"{self.sampler._target_.rsplit('.', 1)[-1]}(seed={self.sampler.get('seed')})" if self.sampler is not None else "Optuna's default",
             "pruner": str(self.pruner_setting) if self.pruner_setting is not None else None,
             "storage": self.storage,
             "groups": [{"combination": combination, **choice} for combination, choice in zip(combinations, chosen)],
