@@ -31,12 +31,16 @@ SLURM = (
 )  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def skip_without_slurm() -> None:
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher", reason="needs the parallel extra: pip install -e '.[parallel]'")
     missing = missing_binaries()
     if missing:
         pytest.skip(f"SLURM not installed (no {', '.join(missing)}): {INSTALL_HINT}")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    skip_without_slurm()
     cluster = start_cluster(tmp_path_factory.mktemp("slurm"))
     yield cluster
     cluster.stop()

@@ -10,19 +10,16 @@ from __future__ import annotations
 import pytest
 
 from tests import slurm_cluster
-from tests.slurm_cluster import INSTALL_HINT, missing_binaries, start_cluster
+from tests.slurm_cluster import start_cluster
 from tests.test_launchers import job_dirs, metrics, results
-from tests.test_slurm import run_sweep
+from tests.test_slurm import run_sweep, skip_without_slurm
 
 MEMORY_WATCH = "JobAcctGatherType=jobacct_gather/linux\nJobAcctGatherFrequency=task=1\nJobAcctGatherParams=OverMemoryKill\n"
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    pytest.importorskip("hydra_plugins.hydra_submitit_launcher", reason="needs the parallel extra: pip install -e '.[parallel]'")
-    missing = missing_binaries()
-    if missing:
-        pytest.skip(f"SLURM not installed (no {', '.join(missing)}): {INSTALL_HINT}")
+    skip_without_slurm()
     plain = slurm_cluster.slurm_conf
 
     def watching_memory(*args):
