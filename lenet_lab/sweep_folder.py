@@ -19,7 +19,6 @@ FIGURES_RUN = "figures"  # the TensorBoard run that holds the figures as images
 CURVES_PNG = "curves.png"
 TEST_ACC_PNG = "test_acc.png"
 TRAIN_TIME_PNG = "train_time.png"
-SWEEP_FIGURES = (CURVES_PNG, TEST_ACC_PNG, TRAIN_TIME_PNG)
 PUBLISHED_PNG = "published.png"
 ROW_CURVES_PNG = "row_curves.png"
 ROW_ERRORS_PNG = "row_errors.png"

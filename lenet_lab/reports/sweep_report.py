@@ -116,11 +116,11 @@ def aggregate(
     if plots:
         from lenet_lab.reports.figures.sweep import plot_sweep
 
-        plot_sweep(summary, curves, group_by, out)
+        drawn = plot_sweep(summary, curves, group_by, out)
         if not published.empty:
             from lenet_lab.reports.figures.rows import sweep_figures
 
-            sweep_figures(jobs, summary, curves, published, out)
+            sweep_figures(jobs, summary, curves, published, out, drawn)
     if "html" in formats:  # report.html: the tables above, the figures and every job on one self-contained page
         from lenet_lab.reports.html.report import write_html_report
 

@@ -16,17 +16,16 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from lenet_lab.reports.figures.png import Pixels, save_png  # noqa: E402
 from lenet_lab.reports.published import change_label  # noqa: E402
 
 
-def save(fig, path: Path, top: float = 1.0) -> Path:
+def save(fig, path: Path, top: float = 1.0) -> Pixels:
     fig.tight_layout(rect=(0, 0, 1, top))  # top < 1 leaves room for a suptitle
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_png(fig, path, dpi=110)
 
 
-def plot_published(table: pd.DataFrame, path: Path) -> Path | None:
+def plot_published(table: pd.DataFrame, path: Path) -> Pixels | None:
     """One panel per published metric: a published and a measured bar for every row.
     Rows run with changes from the sweep file are hatched and labelled so."""
     if table.empty:
@@ -67,7 +66,7 @@ def colours(n: int) -> list:
     return list(plt.get_cmap("tab10" if n <= 10 else "tab20").colors)
 
 
-def plot_row_curves(curves: pd.DataFrame, job_rows: dict[str, str], path: Path) -> Path | None:
+def plot_row_curves(curves: pd.DataFrame, job_rows: dict[str, str], path: Path) -> Pixels | None:
     """Loss, training and validation (and test) accuracy by epoch, one line per row."""
     # Test accuracy only where it was measured every epoch (data.test_every_epoch), not just once.
     tested = curves[curves.tag == "test/acc"].groupby("job").size().max() > 1 if (curves.tag == "test/acc").any() else False
@@ -92,7 +91,7 @@ def plot_row_curves(curves: pd.DataFrame, job_rows: dict[str, str], path: Path) 
     return save(fig, path)
 
 
-def plot_row_errors(curves: pd.DataFrame, job_rows: dict[str, str], path: Path) -> Path | None:
+def plot_row_errors(curves: pd.DataFrame, job_rows: dict[str, str], path: Path) -> Pixels | None:
     """Training error (solid), validation error (dashed) by epoch and the final test error (a star),
     in %, log scale, one colour per row. This framework tests once, after the last epoch: the
     held-out curve is the validation split when the sweep has one."""

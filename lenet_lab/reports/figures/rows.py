@@ -18,6 +18,7 @@ from omegaconf import OmegaConf
 from lenet_lab import sweep_folder
 from lenet_lab.errors import DataError
 from lenet_lab.job_folder import cwd_in
+from lenet_lab.reports.figures.png import Pixels
 from lenet_lab.reports.figures.published import plot_published, plot_row_curves, plot_row_errors
 from lenet_lab.reports.figures.tensorboard import write_figure_events
 from lenet_lab.reports.figures.training_images import plot_training_images
@@ -40,20 +41,22 @@ def data_root(jobs: list[Job]) -> Path | None:
     return None
 
 
-def sweep_figures(jobs: list[Job], summary: pd.DataFrame, curves: pd.DataFrame, published: pd.DataFrame, out: Path) -> list[Path]:
+def sweep_figures(jobs: list[Job], summary: pd.DataFrame, curves: pd.DataFrame, published: pd.DataFrame, out: Path, drawn: dict[str, Pixels]) -> list[str]:
+    """The write-ups' figures in `out`, and all of them (with the sweep's own, `drawn`) into TensorBoard;
+    the names of those written here."""
     # Lines in the sweep file's order of rows, as the published table has them.
     position = {row: i for i, row in enumerate(dict.fromkeys(published.row))}
     job_rows = dict(sorted(zip(summary.job, summary[ROW]), key=lambda item: position.get(item[1], len(position))))
-    written = [
-        plot_published(published, out / sweep_folder.PUBLISHED_PNG),
-        plot_row_curves(curves, job_rows, out / sweep_folder.ROW_CURVES_PNG),
-        plot_row_errors(curves, job_rows, out / sweep_folder.ROW_ERRORS_PNG),
-    ]
+    written = {
+        sweep_folder.PUBLISHED_PNG: plot_published(published, out / sweep_folder.PUBLISHED_PNG),
+        sweep_folder.ROW_CURVES_PNG: plot_row_curves(curves, job_rows, out / sweep_folder.ROW_CURVES_PNG),
+        sweep_folder.ROW_ERRORS_PNG: plot_row_errors(curves, job_rows, out / sweep_folder.ROW_ERRORS_PNG),
+    }
     root = data_root(jobs)
     try:
-        written.append(plot_training_images(root, out / sweep_folder.TRAIN_IMAGES_PNG) if root else None)
+        written[sweep_folder.TRAIN_IMAGES_PNG] = plot_training_images(root, out / sweep_folder.TRAIN_IMAGES_PNG) if root else None
     except DataError as error:  # the data moved since the sweep ran: the other figures still stand
         warnings.warn(f"no training-image grid: {error}", stacklevel=2)
-    written = [path for path in written if path]
-    write_figure_events([*written, *(out / name for name in sweep_folder.SWEEP_FIGURES)], out)
-    return written
+    written = {name: pixels for name, pixels in written.items() if pixels is not None}
+    write_figure_events({**written, **drawn}, out)
+    return list(written)

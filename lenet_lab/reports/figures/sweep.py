@@ -11,9 +11,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from lenet_lab import sweep_folder
+from lenet_lab import sweep_folder  # noqa: E402
 from lenet_lab.reports import statistics  # noqa: E402
 from lenet_lab.reports.bands import curve_bands  # noqa: E402
+from lenet_lab.reports.figures.png import Pixels, save_png  # noqa: E402
 
 
 def group_labels(summary: pd.DataFrame, group_by: list[str]) -> pd.Series:
@@ -52,18 +53,8 @@ def curves_figure(summary: pd.DataFrame, curves: pd.DataFrame, labels: pd.Series
     return fig
 
 
-def plot_curves(summary: pd.DataFrame, curves: pd.DataFrame, labels: pd.Series, path: Path) -> None:
-    save(curves_figure(summary, curves, labels), path)
-
-
-def save(fig: plt.Figure | None, path: Path) -> None:
-    if fig is not None:
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-
-
-def plot_bars(summary: pd.DataFrame, labels: pd.Series, column: str, ylabel: str, scale: float, path: Path) -> None:
-    save(bars_figure(summary, labels, column, ylabel, scale), path)
+def save(fig: plt.Figure | None, path: Path) -> Pixels | None:
+    return None if fig is None else save_png(fig, path, dpi=120)
 
 
 def bars_figure(summary: pd.DataFrame, labels: pd.Series, column: str, ylabel: str, scale: float) -> plt.Figure | None:
@@ -91,8 +82,12 @@ def bars_figure(summary: pd.DataFrame, labels: pd.Series, column: str, ylabel: s
     return fig
 
 
-def plot_sweep(summary: pd.DataFrame, curves: pd.DataFrame, group_by: list[str], out: Path) -> None:
+def plot_sweep(summary: pd.DataFrame, curves: pd.DataFrame, group_by: list[str], out: Path) -> dict[str, Pixels]:
+    """curves.png, test_acc.png and train_time.png in `out`; their pixels by file name (those drawn)."""
     labels = group_labels(summary, group_by)
-    plot_curves(summary, curves, labels, out / sweep_folder.CURVES_PNG)
-    plot_bars(summary, labels, "test/acc", "test accuracy (%)", 100, out / sweep_folder.TEST_ACC_PNG)
-    plot_bars(summary, labels, "train_time_s", "training time (s)", 1, out / sweep_folder.TRAIN_TIME_PNG)
+    drawn = {
+        sweep_folder.CURVES_PNG: save(curves_figure(summary, curves, labels), out / sweep_folder.CURVES_PNG),
+        sweep_folder.TEST_ACC_PNG: save(bars_figure(summary, labels, "test/acc", "test accuracy (%)", 100), out / sweep_folder.TEST_ACC_PNG),
+        sweep_folder.TRAIN_TIME_PNG: save(bars_figure(summary, labels, "train_time_s", "training time (s)", 1), out / sweep_folder.TRAIN_TIME_PNG),
+    }
+    return {name: pixels for name, pixels in drawn.items() if pixels is not None}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import matplotlib.image
+import numpy as np
 from torch.utils.tensorboard import SummaryWriter
 
 from lenet_lab import sweep_folder
@@ -17,15 +17,14 @@ from lenet_lab import sweep_folder
 FIGURES_RUN = sweep_folder.FIGURES_RUN
 
 
-def write_figure_events(pngs: list[Path], sweep_dir: Path) -> Path | None:
-    pngs = [p for p in pngs if p and Path(p).is_file()]
-    if not pngs:
+def write_figure_events(images: dict[str, np.ndarray], sweep_dir: Path) -> Path | None:
+    """`images` ({"curves.png": RGB uint8 pixels}) as TensorBoard images named by their file's stem."""
+    if not images:
         return None
     logdir = Path(sweep_dir) / FIGURES_RUN
     shutil.rmtree(logdir, ignore_errors=True)  # one copy of each figure, the latest
     writer = SummaryWriter(str(logdir))
-    for png in pngs:
-        pixels = matplotlib.image.imread(str(png))[..., :3]  # RGBA floats in [0, 1] -> RGB
-        writer.add_image(Path(png).stem, pixels, 0, dataformats="HWC")
+    for name, pixels in images.items():
+        writer.add_image(Path(name).stem, pixels, 0, dataformats="HWC")
     writer.close()
     return logdir

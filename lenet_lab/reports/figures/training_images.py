@@ -11,9 +11,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from lenet_lab.data.idx import load_split  # noqa: E402
+from lenet_lab.reports.figures.png import Pixels, save_png  # noqa: E402
 
 
-def plot_training_images(root: str | Path, path: Path, n: int = 36, seed: int = 0) -> Path:
+def plot_training_images(root: str | Path, path: Path, n: int = 36, seed: int = 0) -> Pixels:
     """`n` training images drawn with `seed` (the same ones every time), raw pixels, label above each."""
     images, labels = load_split(root, train=True)
     picked = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))[:n]
@@ -26,6 +27,4 @@ def plot_training_images(root: str | Path, path: Path, n: int = 36, seed: int = 
         ax.set_title(str(int(labels[index])), fontsize=9)
     fig.suptitle("random training images", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_png(fig, path, dpi=100)
