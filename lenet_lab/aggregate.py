@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 
 from lenet_lab import startup  # noqa: F401  (an entry point: resolvers, warning filters)
+from lenet_lab.errors import UserError, command
 from lenet_lab.reports.sweep_report import aggregate
 from lenet_lab.reports.tables import DEFAULT_METRICS
 
@@ -34,19 +35,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     for path in args.paths:
         if not Path(path).exists():
-            print(f"error: {path} does not exist", file=sys.stderr)
-            return 2
+            raise UserError(f"{path} does not exist")
     with warnings.catch_warnings():  # restores the default display when done
         warnings.showwarning = lambda message, *_, **__: print(f"warning: {message}", file=sys.stderr)
         try:
             result = aggregate(args.paths, args.out, args.metrics, args.group_by, tuple(args.formats), plots=not args.no_plots, metric=args.metric, baseline=args.baseline)
-        except (FileNotFoundError, ValueError) as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+        except (FileNotFoundError, ValueError) as error:  # no jobs there, an unknown metric or key
+            raise UserError(str(error)) from error
     print(result["markdown"])
     print(f"\nwritten to {result['out']}")
     return 0

@@ -24,7 +24,7 @@ import pandas as pd
 
 from lenet_lab import job_folder, startup  # noqa: F401  (startup: an entry point)
 from lenet_lab.config import overrides
-from lenet_lab.errors import UserError
+from lenet_lab.errors import UserError, command
 from lenet_lab.evaluation.job_evaluation import correct_per_image, read_report
 from lenet_lab.metrics import percent
 from lenet_lab.reports import statistics
@@ -140,16 +140,13 @@ def report(a: Side, b: Side) -> str:
     return "\n".join(lines)
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lenet_lab.compare", description=__doc__.split("\n\n")[0])
     parser.add_argument("a", help="a job folder, or a folder of jobs with selectors: PATH:model=lenet,optimizer=adam")
     parser.add_argument("b", help="the same for the other side")
     args = parser.parse_args(argv)
-    try:
-        a, b = select(args.a), select(args.b)
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    a, b = select(args.a), select(args.b)
     print(report(Side("A " + a.label, a.jobs), Side("B " + b.label, b.jobs)))
     return 0
 

@@ -1,8 +1,17 @@
 """Errors the user can fix by changing a command, a config or a folder.
 
-Everything that raises `UserError` is reported by `run.py` as one line on stderr and exit code 2:
-a wall of traceback would bury the one sentence that says what to do.
+Everything that raises `UserError` is reported as one line on stderr and exit code 2 (`report`;
+run.py for a training run, `command` around every other entry point's main): a wall of traceback
+would bury the one sentence that says what to do.
 """
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+
+EXIT_CODE = 2
 
 
 class UserError(Exception):
@@ -17,6 +26,26 @@ class DamagedFile(UserError, ValueError):
     """A job's metrics.json or checkpoint that can't be read (a disk error, a copy cut short): named
     with what to do, nothing changed. A ValueError too: readers that already set an unreadable
     metrics.json aside (the tables) keep doing so."""
+
+
+def report(error: BaseException) -> int:
+    """`error` as the one line a user reads (`error: ...` on stderr); the exit code that goes with it.
+    A UserError's message is written for the user as it stands; any other is folded to one line."""
+    print(f"error: {error if isinstance(error, UserError) else one_line(error)}", file=sys.stderr, flush=True)
+    return EXIT_CODE
+
+
+def command(main: Callable[..., int]) -> Callable[..., int]:
+    """A command's `main(argv) -> exit code` whose UserErrors end it through `report`."""
+
+    @functools.wraps(main)
+    def reporting(*args, **kwargs) -> int:
+        try:
+            return main(*args, **kwargs)
+        except UserError as error:
+            return report(error)
+
+    return reporting
 
 
 def one_line(error: BaseException) -> str:

@@ -27,7 +27,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from lenet_lab import startup  # noqa: F401  (an entry point: resolvers, warning filters)
-from lenet_lab.errors import UserError
+from lenet_lab.errors import UserError, command
 from lenet_lab.evaluation.features import penultimate_features
 from lenet_lab.evaluation.figures import embeddings_figure, save_figure
 from lenet_lab.evaluation.job_evaluation import evaluate_predictions
@@ -93,6 +93,7 @@ def evaluate(job: str | Path, n: int = 1000, data_root: str | None = None, devic
     return result
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lenet_lab.evaluate", description=__doc__.split("\n\n")[0])
     parser.add_argument("job", help="a job folder (with checkpoints/last.ckpt) or a checkpoint file")
@@ -106,11 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--n must be 0 or more")
     if args.threads:
         torch.set_num_threads(args.threads)
-    try:
-        evaluate(args.job, args.n, args.data_root, args.device, args.perplexity)
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    evaluate(args.job, args.n, args.data_root, args.device, args.perplexity)
     return 0
 
 

@@ -22,7 +22,7 @@ from PIL import Image
 
 from lenet_lab import startup  # noqa: F401  (an entry point: resolvers, warning filters)
 from lenet_lab.data.pixels import to_inputs
-from lenet_lab.errors import UserError
+from lenet_lab.errors import UserError, command, report
 from lenet_lab.evaluation.digit_images import ImageError, find_images, load_digit
 from lenet_lab.metrics import percent
 from lenet_lab.training.trained_model import load_trained, scores_of
@@ -72,6 +72,7 @@ def save_preprocessed(folder: Path, files: list[Path], digits: np.ndarray) -> No
         Image.fromarray(digit).save(folder / name)
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lenet_lab.predict", description=__doc__.split("\n\n")[0])
     parser.add_argument("model", help="a job folder (with checkpoints/last.ckpt) or a checkpoint file")
@@ -80,22 +81,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show-preprocessed", type=Path, metavar="DIR", help="save the 28x28 digits the model saw into DIR")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     args = parser.parse_args(argv)
-    try:
-        trained = load_trained(args.model)
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    trained = load_trained(args.model)
     files = find_images(args.images)
     if not files:
-        print(f"error: no picture files in {', '.join(args.images)}", file=sys.stderr)
-        return 2
+        raise UserError(f"no picture files in {', '.join(args.images)}")
     good, digits, failed = [], [], 0
     for file in files:
         try:
             digits.append(load_digit(file))
             good.append(file)
         except ImageError as error:
-            print(f"error: {error}", file=sys.stderr, flush=True)
+            report(error)  # this picture only: the others are still predicted
             failed += 1
     if good:
         digits = np.stack(digits)
