@@ -6,9 +6,12 @@ in each of 4 tries). The sweep's start creates the store and the experiment once
 (hydra_plugins/lenet_lab/sweep_start.py -> training/mlflow_run.py:create_store).
 """
 
+import sys
+
 import pytest
 from omegaconf import OmegaConf
 
+import run
 from tests.conftest import PROJECT
 from tests.sweep_start import start_sweep
 
@@ -55,12 +58,12 @@ def test_four_parallel_jobs_into_a_fresh_sqlite_store_lose_no_run_and_no_metric(
     assert errors == [None] * 4
     client = MlflowClient(uri)
     runs = client.search_runs([client.get_experiment_by_name(store[1]).experiment_id])
-    assert sorted(run.info.run_name for run in runs) == [f"{n}_seed={n}" for n in range(4)]
-    for run in runs:
-        assert run.info.status == "FINISHED" and run.data.tags["status"] == "completed" and run.data.metrics["epochs"] == EPOCHS
+    assert sorted(one.info.run_name for one in runs) == [f"{n}_seed={n}" for n in range(4)]
+    for one in runs:
+        assert one.info.status == "FINISHED" and one.data.tags["status"] == "completed" and one.data.metrics["epochs"] == EPOCHS
         for metric in ("val/acc", "train/loss"):
-            assert [m.step for m in client.get_metric_history(run.info.run_id, metric)] == list(range(EPOCHS)), metric
-        assert [a.path for a in client.list_artifacts(run.info.run_id)] == ["metrics.json"]
+            assert [m.step for m in client.get_metric_history(one.info.run_id, metric)] == list(range(EPOCHS)), metric
+        assert [a.path for a in client.list_artifacts(one.info.run_id)] == ["metrics.json"]
 
 
 def test_a_sweeps_start_creates_its_store_and_experiment_before_the_first_job(monkeypatch, mnist_root, tmp_path):
@@ -72,3 +75,15 @@ def test_a_sweeps_start_creates_its_store_and_experiment_before_the_first_job(mo
     assert len(jobs) == 4
     experiment = MlflowClient(f"sqlite:///{database}").get_experiment_by_name("sweep")  # named by the sweep folder, as its jobs name it
     assert experiment is not None and experiment.artifact_location == (tmp_path / "store" / "mlartifacts").as_uri()
+
+
+def test_a_store_that_cannot_be_opened_is_one_line_before_any_job(monkeypatch, mnist_root, tmp_path, capsys):
+    (tmp_path / "a_file").write_text("")
+    uri = f"sqlite:///{tmp_path / 'a_file' / 'mlflow.db'}"  # its folder can't be made
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["run.py", "-m", "seed=1,2", "logger=mlflow", f"logger.mlflow.tracking_uri={uri}", f"data.root={mnist_root}", "hydra.sweep.dir=sweep"])
+    with pytest.raises(SystemExit) as exit:
+        run.cli()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit.value.code == 2 and len(err) == 1 and f"logger.mlflow: the tracking store {uri} can't be opened" in err[0], err
+    assert not list(tmp_path.rglob("metrics.json"))
