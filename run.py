@@ -31,7 +31,7 @@ from omegaconf import DictConfig
 from lenet_lab import job_folder, startup, sweep_callbacks
 from lenet_lab.config import launcher, slurm_status
 from lenet_lab.config.tree import print_config_tree
-from lenet_lab.errors import DamagedFile, UserError, one_line
+from lenet_lab.errors import DamagedFile, UserError, report
 from lenet_lab.job_folder import read_metrics, write_metrics
 from lenet_lab.training import pruning, stop_signals
 from lenet_lab.training.train import train
@@ -86,16 +86,12 @@ def job(cfg: DictConfig, hydra_cfg: DictConfig, single_run: bool) -> float | Non
             print_config_tree(cfg)
         # A trial of a search with a pruner reports each epoch's val/acc to its study (hydra.sweeper.pruner).
         metrics = train(cfg, job_dir, interactive=interactive, label=label, extra_callbacks=pruning.trial_callbacks(hydra_cfg))
-    except DamagedFile as error:  # named, and nothing written: what becomes of the file is the user's choice
-        print(f"error: {label + ': ' if label else ''}{error}", file=sys.stderr, flush=True)
-        if single_run:
-            sys.exit(2)
-        return None
     except UserError as error:
-        write_metrics(job_dir, {"status": "failed", "error": str(error)})
-        print(f"error: {label + ': ' if label else ''}{error}", file=sys.stderr, flush=True)
+        if not isinstance(error, DamagedFile):  # a damaged file is named, and nothing written: what becomes of it is the user's choice
+            write_metrics(job_dir, {"status": "failed", "error": str(error)})
+        code = report(error, where=f"{label}: " if label else "")
         if single_run:
-            sys.exit(2)
+            sys.exit(code)
         return None
     except Exception as error:
         # train() records failures in training with their partial numbers; anything earlier is recorded here.
@@ -133,18 +129,14 @@ def cli() -> None:
     try:
         try:
             main()
-        except (ConfigCompositionException, OverrideParseException) as error:  # the command line or a config file
-            print(f"error: {one_line(error)}", file=sys.stderr)
-            sys.exit(2)
-        except UserError as error:  # e.g. a rerun's damaged job file, named before any job starts
-            print(f"error: {error}", file=sys.stderr)
-            sys.exit(2)
+        except (ConfigCompositionException, OverrideParseException, UserError) as error:
+            # The command line or a config file; a rerun's damaged job file, named before any job starts.
+            sys.exit(report(error))
         except OSError as error:
             if jobs_entered or not error.filename:
                 raise
             # Hydra could not make or write the output folder (it does so before any code of ours runs).
-            print(f"error: cannot write the output folder: {error.strerror}: {error.filename} (choose another with hydra.run.dir=... or, for a sweep, hydra.sweep.dir=...)", file=sys.stderr)
-            sys.exit(2)
+            sys.exit(report(UserError(f"cannot write the output folder: {error.strerror}: {error.filename} (choose another with hydra.run.dir=... or, for a sweep, hydra.sweep.dir=...)")))
         except BaseException:
             if stop_signals.requested() is None:
                 raise

@@ -28,10 +28,10 @@ class DamagedFile(UserError, ValueError):
     metrics.json aside (the tables) keep doing so."""
 
 
-def report(error: BaseException) -> int:
-    """`error` as the one line a user reads (`error: ...` on stderr); the exit code that goes with it.
-    A UserError's message is written for the user as it stands; any other is folded to one line."""
-    print(f"error: {error if isinstance(error, UserError) else one_line(error)}", file=sys.stderr, flush=True)
+def report(error: BaseException, where: str = "") -> int:
+    """`error` as the one line a user reads (`error: {where}...` on stderr); the exit code that goes
+    with it. A UserError's message is written for the user as it stands; any other is folded to one line."""
+    print(f"error: {where}{error if isinstance(error, UserError) else one_line(error)}", file=sys.stderr, flush=True)
     return EXIT_CODE
 
 
