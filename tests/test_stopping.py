@@ -15,7 +15,7 @@ import pytest
 
 import run
 from lenet_lab import sweep_callbacks
-from lenet_lab.training import test_evaluation
+from lenet_lab.training import evaluation_writer
 from lenet_lab.training import train as train_module
 from lenet_lab.training.classifier import Classifier
 from tests.conftest import PROJECT, make_mnist_root
@@ -77,7 +77,7 @@ PHASES = {
     "start-up": (lambda: (train_module, "check_input_size", signal_once(signal.SIGTERM, train_module.check_input_size)), signal.SIGTERM, None),
     "training": (lambda: (Classifier, "training_step", at_epoch_2_of_job_0(signal.SIGINT)), signal.SIGINT, "interrupted"),
     "testing": (lambda: (Classifier, "test_step", signal_once(signal.SIGTERM, Classifier.test_step)), signal.SIGTERM, "interrupted"),
-    "evaluation": (lambda: (test_evaluation, "evaluate_predictions", signal_once(signal.SIGINT, test_evaluation.evaluate_predictions)), signal.SIGINT, "interrupted"),
+    "evaluation": (lambda: (evaluation_writer, "evaluate_predictions", signal_once(signal.SIGINT, evaluation_writer.evaluate_predictions)), signal.SIGINT, "interrupted"),
     "between jobs": (lambda: (sweep_callbacks.AggregateSweep, "on_job_end", signal_once(signal.SIGTERM)), signal.SIGTERM, "completed"),
 }
 

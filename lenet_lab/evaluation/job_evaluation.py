@@ -9,7 +9,7 @@
     predictions.npz                every test image's label, predicted class and confidence, in test-set
                                    order (~50 KB): what `python -m lenet_lab.compare` tests two jobs on
 
-Written for every job when it is tested (`lenet_lab.training.test_evaluation`), and again on demand
+Written for every job when it is tested (`lenet_lab.training.evaluation_writer`), and again on demand
 from a job's checkpoint (`python -m lenet_lab.evaluate JOB_DIR`); read back with `read_confusion`
 , `read_report` and `read_calibration`, drawn with `lenet_lab.evaluation.figures`. Cheap on purpose: every job of
 every sweep pays for it (about a second on a CPU).

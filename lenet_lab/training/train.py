@@ -31,8 +31,8 @@ from lenet_lab.training.cuda_check import drop_nvml_check_without_driver
 from lenet_lab.training.curvature_schedule import CurvatureSchedule
 from lenet_lab.training.divergence import Diverged, DivergenceGuard
 from lenet_lab.training.epoch_line import EpochLine
+from lenet_lab.training.evaluation_writer import EvaluationWriter
 from lenet_lab.training.pruning import Pruned
-from lenet_lab.training.test_evaluation import TestEvaluation
 from lenet_lab.training.training_clock import TrainingClock
 
 
@@ -43,7 +43,7 @@ def build_trainer(cfg: DictConfig, job_dir: Path, interactive: bool, label: str,
     checkpoint = job_dir / CHECKPOINT
     callbacks = [
         ModelCheckpoint(dirpath=checkpoint.parent, filename=checkpoint.stem, save_top_k=1, enable_version_counter=False),
-        TestEvaluation(job_dir, verbose=not label),  # evaluation/ files and TensorBoard images when the job is tested
+        EvaluationWriter(job_dir, verbose=not label),  # evaluation/ files and TensorBoard images when the job is tested
         CurvatureSchedule(),  # SDLM's curvature estimates; nothing for other optimizers
         *callback_group.build_callbacks(cfg, job_dir),
         *extra_callbacks,
