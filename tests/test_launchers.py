@@ -270,8 +270,8 @@ def test_slurm_config_reaches_sbatch(mnist_root, tmp_path):
 def test_ci_installs_and_tests_as_the_readme_says():
     readme = (PROJECT / "README.md").read_text()
     setup = re.search(r"## Set up\n\n```bash\n(.*?)```", readme, re.S).group(1).strip().splitlines()
-    # ...after installing SLURM for tests/test_slurm.py as the README tells those who want to run them.
-    slurm = re.search(r"```bash\n(apt-get [^\n]*slurm-wlm munge[^\n]*)\n```", readme).group(1)
+    # ...after installing SLURM and chromium for their tests as the README tells those who want to run them.
+    packages = re.search(r"```bash\n(apt-get [^\n]*slurm-wlm munge.*?)\n```", readme, re.S).group(1).splitlines()
     ci = [line for line in (PROJECT / ".ci" / "run").read_text().splitlines() if line and not line.startswith(("#", "set ", "cd "))]
-    assert ci == [slurm, *setup]
+    assert ci == [*packages, *setup] and any("chromium" in line for line in packages)
     assert any("parallel" in line and "search" in line for line in setup)
