@@ -8,6 +8,7 @@ from hydra._internal.config_loader_impl import ConfigLoaderImpl
 import run
 from hydra_plugins.lenet_lab.sweep_start import distinct_builds
 from lenet_lab.config import overrides
+from lenet_lab.errors import UserError
 from tests.sweep_start import start_sweep
 
 
@@ -18,11 +19,10 @@ def test_jobs_that_differ_only_in_seed_are_built_once():
     assert chosen[1][1] == ["model=mlp", "seed=1"]
 
 
-def test_every_seed_is_still_checked(capsys):
-    with pytest.raises(SystemExit) as exit:
+def test_every_seed_is_still_checked():
+    with pytest.raises(UserError) as error:
         distinct_builds(overrides.expand(["model=lenet", "seed=1,2,-3"]))
-    assert exit.value.code == 2
-    assert "job 2 (model=lenet seed=-3): seed=-3 must be a whole number" in capsys.readouterr().err
+    assert str(error.value).startswith("job 2 (model=lenet seed=-3): seed=-3 must be a whole number")
 
 
 def test_a_seed_sweep_composes_and_builds_one_config_per_model_before_its_first_job(monkeypatch, mnist_root, tmp_path):

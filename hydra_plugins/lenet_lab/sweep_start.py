@@ -1,8 +1,8 @@
 """Before a sweep's first job: every job checked, at a cost per configuration, and the stores jobs share created.
 
 The project's sweepers (checked_sweeper.py, row_sweeper.py) call `check_jobs` with the jobs they
-are about to launch, before any starts: the one place these checks live. A bad job is one line on
-stderr naming it, and exit code 2; nothing has run and no sweep folder is written.
+are about to launch, before any starts: the one place these checks live. A bad job is a UserError
+naming it, which run.py reports as one line and exit code 2; nothing has run and no sweep folder is written.
 
 - Values that can't change how a config composes (overrides.BUILD_INDEPENDENT: the seed) are
   checked job by job; one job of each remaining configuration is composed and built (model, data
@@ -38,9 +38,9 @@ def is_lenet_lab_run(config: DictConfig) -> bool:
 
 
 def stop(error: BaseException, number: int | None = None, job: list[str] | None = None) -> NoReturn:
+    """The sweep ends before its first job, with `error` (of job `number`) for run.py to report."""
     where = f"job {number} ({' '.join(job or [])}): " if number is not None else ""
-    print(f"error: {where}{one_line(error)}", file=sys.stderr)
-    sys.exit(2)
+    raise UserError(f"{where}{one_line(error)}") from error
 
 
 def distinct_builds(jobs: list[list[str]]) -> list[tuple[int, list[str]]]:
