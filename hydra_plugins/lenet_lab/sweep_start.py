@@ -2,7 +2,7 @@
 
 The project's sweepers (checked_sweeper.py, row_sweeper.py) call `check_jobs` with the jobs they
 are about to launch, before any starts: the one place these checks live. A bad job is a UserError
-naming it, which run.py reports as one line and exit code 2; nothing has run and no sweep folder is written.
+naming it, which run.py reports as one line and exit code 2; nothing has run and no job folder is made.
 
 - Values that can't change how a config composes (overrides.BUILD_INDEPENDENT: the seed) are
   checked job by job; one job of each remaining configuration is composed and built (model, data
