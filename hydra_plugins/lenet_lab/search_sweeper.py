@@ -27,7 +27,7 @@ from hydra.plugins.sweeper import Sweeper
 from omegaconf import DictConfig
 
 from lenet_lab import job_folder
-from lenet_lab.errors import UserError, one_line
+from lenet_lab.errors import UserError, report
 from lenet_lab.studies.space import params_lines, search_space, trial_overrides
 from lenet_lab.studies.storage import is_url, storage_location
 
@@ -154,11 +154,9 @@ class SearchSweeper(Sweeper):
         try:
             return prepare()
         except (UserError, ValueError) as error:
-            print(f"error: {one_line(error)}", file=sys.stderr)
-            sys.exit(2)
+            sys.exit(report(error))
         except ImportError as error:  # Optuna, optuna-integration: the search extra
-            print(f"error: a search needs the search extra: pip install -e '.[search]' ({error})", file=sys.stderr)
-            sys.exit(2)
+            sys.exit(report(UserError(f"a search needs the search extra: pip install -e '.[search]' ({error})")))
 
     @staticmethod
     def describe_space(space: dict[str, Any]) -> str:
