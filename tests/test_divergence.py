@@ -43,7 +43,7 @@ def test_grouped_steps_check_every_n_optimizer_steps(compose_config, tmp_path):
     within 25 steps, not at the group's end (where global_step jumps by the group's size)."""
     from lenet_lab.training.train import train
 
-    cfg = compose_config("optimizer=sgd", "optimizer.lr=1e8", "data.batch_size=1", "data.batches_per_step=100", "epochs=3")
+    cfg = compose_config("optimizer=sgd", "optimizer.lr=1e8", "data.batch_size=1", "data.batches_per_step=100", "epochs=3", "threads=1")
     metrics = train(cfg, tmp_path, extra_callbacks=[DivergenceGuard(every=25)])
     assert metrics["status"] == "diverged"
     step = int(metrics["error"].rsplit("step ", 1)[1])

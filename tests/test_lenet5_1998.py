@@ -89,7 +89,7 @@ def test_config_builds_it_with_the_papers_input(compose_config):
 def test_trains_through_the_framework_with_its_own_loss(compose_config, tmp_path, quick_figures):
     from lenet_lab.training.train import train
 
-    cfg = compose_config("model=lenet5_1998", "optimizer=sgd", "optimizer.lr=0.01", "data.batch_size=4", "epochs=1")
+    cfg = compose_config("model=lenet5_1998", "optimizer=sgd", "optimizer.lr=0.01", "data.batch_size=4", "epochs=1", "threads=1")
     metrics = train(cfg, tmp_path)
     assert metrics["status"] == "completed" and metrics["num_params"] == 60_000
     assert metrics["train/loss"] > 0

@@ -68,7 +68,7 @@ def test_a_failing_job_does_not_sink_the_sweep_and_a_rerun_skips_finished_jobs(m
     # and 3 raise mid-training, and job 2 must still run after job 1 failed.
     command = [
         "-m", "model=mlp", "model.hidden=[32],[16]", "lr_scheduler=step", "lr_scheduler.step_size=1,0",
-        "epochs=2", f"data.root={mnist_root}", "data.val_size=20", f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false",
+        "epochs=2", f"data.root={mnist_root}", "data.val_size=20", f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false", "threads=1",
     ]  # fmt: skip
     code, _, err = run_cli(monkeypatch, capsys, command)
     assert code == 1
@@ -97,7 +97,7 @@ def test_missing_data_is_one_line_and_exit_code_2(tmp_path):
     assert "Traceback" not in result.stdout + result.stderr
 
 
-EPOCHS = 12  # after the signal at epoch 3 the job still has 9 epochs of 100 steps to go: it cannot finish first
+EPOCHS = 20  # after the signal at epoch 3 the job still has 17 epochs of 100 steps (~10 s on one thread) to go
 
 
 @pytest.mark.slow
@@ -106,7 +106,7 @@ def test_sigterm_leaves_interrupted_and_a_rerun_finishes_the_job(mnist_root, tmp
     job = tmp_path / "job"
     command = [
         sys.executable, str(PROJECT / "run.py"), f"epochs={EPOCHS}", "data.batch_size=1", "data.val_size=20",
-        f"hydra.run.dir={job}", "trainer.enable_progress_bar=false",
+        f"hydra.run.dir={job}", "trainer.enable_progress_bar=false", "threads=1",  # two threads spin on a busy machine: 10x slower
     ]  # fmt: skip
     env = {**os.environ, "LENET_LAB_DATA": str(mnist_root)}
     process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -13,6 +13,9 @@ from tests.conftest import compose_tiny, skip_figures
 
 EPOCHS = 2  # conftest's trained_job: the default LeNet, 2 epochs at a constant rate of 0.01 (the lr curve is known)
 
+# One torch thread: two would spin against each other (and the other work) on a small shared machine.
+ONE_THREAD = "threads=1"
+
 # The jobs trained here are tested, and no test here looks at their figures (tests/test_evaluate.py does).
 pytestmark = pytest.mark.usefixtures("quick_figures")
 
@@ -81,7 +84,7 @@ def test_one_checkpoint_carrying_its_config(trained_job):
 
 
 def test_val_size_zero_trains_on_everything_without_validation(compose_config, tmp_path):
-    cfg = compose_config("data.val_size=0", "data.batch_size=16", "epochs=1")
+    cfg = compose_config(ONE_THREAD, "data.val_size=0", "data.batch_size=16", "epochs=1")
     metrics = train(cfg, tmp_path)
     assert metrics["status"] == "completed" and "val/acc" not in metrics
     assert "val/acc" not in scalars(tmp_path) and len(scalars(tmp_path)["train/acc"]) == 1
@@ -109,7 +112,7 @@ def grouped_runs(tmp_path_factory, mnist_root):
         skip_figures(monkeypatch)
         for name, per_step, counter in [("one", 1, None), ("three", 3, None), ("listened", 3, StepCounter())]:
             cfg = compose_tiny(  # 80 training images: 13 batches of 6 and one of 2, tallied by group too
-                mnist_root, "data.batch_size=6", f"data.batches_per_step={per_step}", "epochs=2",
+                mnist_root, ONE_THREAD, "data.batch_size=6", f"data.batches_per_step={per_step}", "epochs=2",
                 "optimizer=momentum", "optimizer.lr=0.05", "lr_scheduler=step", "lr_scheduler.step_size=1",
             )  # fmt: skip
             job_dir = tmp_path_factory.mktemp(name)
@@ -151,7 +154,7 @@ def test_sdlm_running_curvature_updates_every_n_optimizer_steps_grouped_or_not(c
     for per_step in (1, 3):
         calls = []
         monkeypatch.setattr(SDLM, "update_running_curvature", lambda self, *args, **kw: calls.append(1) or original(self, *args, **kw))
-        cfg = compose_config("optimizer=sdlm", "optimizer.running_every=2", "optimizer.curvature_samples=20", "data.batch_size=6", f"data.batches_per_step={per_step}", "epochs=1")
+        cfg = compose_config(ONE_THREAD, "optimizer=sdlm", "optimizer.running_every=2", "optimizer.curvature_samples=20", "data.batch_size=6", f"data.batches_per_step={per_step}", "epochs=1")
         train(cfg, tmp_path / str(per_step))
         checkpoint = torch.load(tmp_path / str(per_step) / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
         assert len(calls) == checkpoint["global_step"] // 2 > 0  # counted in optimizer steps, grouped or not
@@ -166,14 +169,14 @@ def test_sdlm_running_curvature_updates_every_n_optimizer_steps_grouped_or_not(c
 )
 def test_step_limits_count_batches_also_when_batches_are_grouped(compose_config, tmp_path, limit, optimizer_steps):
     # Lightning counts Lightning steps; a user asking for 5 steps or 2 batches an epoch means batches.
-    cfg = compose_config("data.batch_size=8", "data.batches_per_step=3", "epochs=2", limit)
+    cfg = compose_config(ONE_THREAD, "data.batch_size=8", "data.batches_per_step=3", "epochs=2", limit)
     train(cfg, tmp_path)
     checkpoint = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     assert checkpoint["global_step"] == optimizer_steps
 
 @pytest.mark.parametrize("val_size", [20, 0])
 def test_test_every_epoch_gives_a_test_curve_beside_validation(compose_config, tmp_path, val_size):
-    cfg = compose_config(f"data.val_size={val_size}", "data.test_every_epoch=true", "data.batch_size=16", "epochs=2")
+    cfg = compose_config(ONE_THREAD, f"data.val_size={val_size}", "data.test_every_epoch=true", "data.batch_size=16", "epochs=2")
     metrics = train(cfg, tmp_path)
     logged = scalars(tmp_path)
     assert len(logged["test/acc"]) == 2 + 1  # after each epoch, and the final test
@@ -185,7 +188,7 @@ def test_test_every_epoch_gives_a_test_curve_beside_validation(compose_config, t
 def test_a_compiled_model_trains_and_its_checkpoint_loads_uncompiled(compose_config, tmp_path):
     from lenet_lab.training.trained_model import load_trained
 
-    cfg = compose_config("model.compile=true", "data.batch_size=16", "epochs=1")
+    cfg = compose_config(ONE_THREAD, "model.compile=true", "data.batch_size=16", "epochs=1")
     metrics = train(cfg, tmp_path)
     assert metrics["status"] == "completed"
     weights = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)["state_dict"]
@@ -199,7 +202,7 @@ def test_train_eval_measures_every_training_image_after_each_pass(compose_config
 
     from lenet_lab.training.trained_model import load_trained
 
-    cfg = compose_config("data.train_eval_every_epoch=true", "data.augment=true", "data.batch_size=16", "epochs=2", "lr_scheduler=none")
+    cfg = compose_config(ONE_THREAD, "data.train_eval_every_epoch=true", "data.augment=true", "data.batch_size=16", "epochs=2", "lr_scheduler=none")
     metrics = train(cfg, tmp_path)
     curves = scalars(tmp_path)
     assert [step for step, _ in curves["train_eval/acc"]] == [step for step, _ in curves["val/acc"]]  # after every epoch
