@@ -31,8 +31,8 @@ from omegaconf import DictConfig
 from lenet_lab import job_folder, startup, sweep_callbacks
 from lenet_lab.config import launcher, slurm_status
 from lenet_lab.config.tree import print_config_tree
-from lenet_lab.errors import DamagedFile, UserError, report
-from lenet_lab.job_folder import read_metrics, write_metrics
+from lenet_lab.errors import UserError, report
+from lenet_lab.job_folder import record_failed
 from lenet_lab.training import pruning, stop_signals
 from lenet_lab.training.train import train
 
@@ -81,22 +81,24 @@ def job(cfg: DictConfig, hydra_cfg: DictConfig, single_run: bool) -> float | Non
     job_dir = hydra_cfg.runtime.output_dir
     label = "" if single_run else f"{hydra_cfg.job.num}:{hydra_cfg.job.override_dirname}"
     interactive = single_run and terminal()
+    training = False  # from train()'s first line on, train() records how the job ended
     try:
         if interactive:  # what is about to run, every default and override applied
             print_config_tree(cfg)
         # A trial of a search with a pruner reports each epoch's val/acc to its study (hydra.sweeper.pruner).
-        metrics = train(cfg, job_dir, interactive=interactive, label=label, extra_callbacks=pruning.trial_callbacks(hydra_cfg))
+        extra_callbacks = pruning.trial_callbacks(hydra_cfg)
+        training = True
+        metrics = train(cfg, job_dir, interactive=interactive, label=label, extra_callbacks=extra_callbacks)
     except UserError as error:
-        if not isinstance(error, DamagedFile):  # a damaged file is named, and nothing written: what becomes of it is the user's choice
-            write_metrics(job_dir, {"status": "failed", "error": str(error)})
+        if not training:
+            record_failed(job_dir, error)
         code = report(error, where=f"{label}: " if label else "")
         if single_run:
             sys.exit(code)
         return None
     except Exception as error:
-        # train() records failures in training with their partial numbers; anything earlier is recorded here.
-        if (read_metrics(job_dir) or {}).get("status") != "failed":
-            write_metrics(job_dir, {"status": "failed", "error": f"{type(error).__name__}: {error}"})
+        if not training:
+            record_failed(job_dir, error)
         # A sweep carries on with its other jobs (the traceback is in this job's run.log) and
         # reports the failure when it ends.
         if single_run:

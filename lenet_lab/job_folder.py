@@ -28,7 +28,7 @@ from pathlib import Path
 
 import yaml
 
-from lenet_lab.errors import DamagedFile
+from lenet_lab.errors import DamagedFile, UserError
 
 METRICS_FILE = "metrics.json"
 CHECKPOINT = Path("checkpoints") / "last.ckpt"
@@ -100,15 +100,26 @@ def read_metrics(job_dir: str | Path) -> dict | None:
     return metrics
 
 
+def record_failed(job_dir: str | Path, error: BaseException) -> None:
+    """A job that failed before training started (a bad config, missing data) says why: the message as
+    a user reads it for a UserError, with the exception's type for anything else. Like
+    record_interrupted, it keeps what earlier runs recorded and leaves a result or a damaged file alone."""
+    _record_ending(job_dir, "failed", str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}")
+
+
 def record_interrupted(job_dir: str | Path, reason: str) -> None:
     """A job stopped by a signal says so, keeping what earlier runs recorded (epochs, train_time_s).
     A job that ended with a result before the signal keeps it; a damaged metrics.json is left alone."""
+    _record_ending(job_dir, "interrupted", reason)
+
+
+def _record_ending(job_dir: str | Path, status: str, error: str) -> None:
     try:
         recorded = read_metrics(job_dir) or {}
-    except DamagedFile:
+    except DamagedFile:  # named to the user by whoever read it; what becomes of it is the user's choice
         return
     if recorded.get("status") in (None, *NOT_A_RESULT):
-        write_metrics(job_dir, {**recorded, "status": "interrupted", "error": reason})
+        write_metrics(job_dir, {**recorded, "status": status, "error": error})
 
 
 def damaged(path: Path, why, what_to_do: str) -> DamagedFile:

@@ -21,7 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from lenet_lab.config.schema import validate
 from lenet_lab.config.threads import threads_per_job
 from lenet_lab.errors import UserError, one_line
-from lenet_lab.job_folder import CHECKPOINT, FAST_DEV_RUN, FINISHED, PROFILER_NAME, PRUNED, check_checkpoint, read_metrics, write_metrics
+from lenet_lab.job_folder import CHECKPOINT, FAST_DEV_RUN, FINISHED, PROFILER_NAME, PRUNED, check_checkpoint, read_metrics, record_failed, write_metrics
 from lenet_lab.metrics import RECORDED as FINAL_METRICS
 from lenet_lab.training import callback_group, stop_signals
 from lenet_lab.training import loggers as job_loggers
@@ -154,12 +154,16 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
     # Parallel jobs on one machine must not oversubscribe its cores; and jobs run one after another
     # in one process (Hydra's basic launcher) must not inherit the previous job's setting.
     torch.set_num_threads(threads_per_job(cfg))
-    datamodule, module = build(cfg)
-    compile_model(module, cfg)
-    datamodule.prepare_data()  # missing data fails here, before the trainer starts
     # A resumed job's training time includes the time spent before the interruption.
     clock = TrainingClock(earlier_s=float((previous or {}).get("train_time_s") or 0.0))
-    trainer = check_trainer(cfg, lambda: build_trainer(cfg, job_dir, interactive, label, (*extra_callbacks, clock)))
+    try:
+        datamodule, module = build(cfg)
+        compile_model(module, cfg)
+        datamodule.prepare_data()  # missing data fails here, before the trainer starts
+        trainer = check_trainer(cfg, lambda: build_trainer(cfg, job_dir, interactive, label, (*extra_callbacks, clock)))
+    except Exception as error:  # this function owns the job's record from its first line: a bad config is a failed job
+        record_failed(job_dir, error)
+        raise
     checkpoint = job_dir / CHECKPOINT
     resume_from = str(checkpoint) if checkpoint.is_file() else None
 
