@@ -63,6 +63,17 @@ def test_two_shared_seeds_give_welchs_test_over_all_jobs(tmp_path):
     assert mlp_row["verdict"].startswith("not distinguishable")
 
 
+def test_a_setting_that_holds_a_list_still_pairs_the_jobs(tmp_path):
+    """tags=[smoke] reads back as a list, which pandas can't hash: it is compared as text."""
+    lenet, mlp = [0.990, 0.992, 0.991], [0.985, 0.9905, 0.986]
+    for seed, (a, b) in enumerate(zip(lenet, mlp), start=1):
+        job(tmp_path, {"model": "lenet", "seed": seed, "tags": "[smoke]"}, a)
+        job(tmp_path, {"model": "mlp", "seed": seed, "tags": "[smoke]"}, b)
+    mlp_row = table_of(tmp_path, group_by=["model"]).loc["mlp"]
+    assert mlp_row["vs_ref test"] == "paired t (3 pairs)"
+    assert mlp_row["vs_ref p"] == pytest.approx(stats.ttest_rel(mlp, lenet).pvalue)
+
+
 def lr_sweep(root, rng):
     """model x optimizer.lr x seed 1-3, mlp 0.3 points better than lenet at every rate and seed."""
     values = {}

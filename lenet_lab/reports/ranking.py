@@ -33,7 +33,8 @@ def pairing_columns(table: pd.DataFrame, settings: list[str], keys: list[str]) -
     inside a group. One that is constant inside each group but differs between groups is part of
     what the groups compare (a sweep row's own overrides), so it never pairs."""
     candidates = [c for c in settings if c not in keys and c in table]
-    grouped = table.groupby(keys, sort=False)
+    # Compared as text: a setting may hold a list (tags=[smoke]), which pandas can't hash.
+    grouped = table[keys + candidates].astype(str).groupby(keys, sort=False)
     varying = [c for c in candidates if c == "seed" or (grouped[c].nunique(dropna=False) > 1).any()]
     return varying
 
