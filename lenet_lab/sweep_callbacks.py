@@ -11,13 +11,16 @@ import shlex
 import sys
 from pathlib import Path
 
+import pandas as pd
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from lenet_lab import job_folder, sweep_folder
 from lenet_lab.config import launcher, overrides
-from lenet_lab.errors import UserError
+from lenet_lab.errors import UserError, report
+from lenet_lab.reports.jobs import load_job
 from lenet_lab.reports.sweep_report import aggregate
+from lenet_lab.reports.tables import summarize
 from lenet_lab.training import stop_signals
 
 # Sweeps that ended with jobs that did not complete: run.py exits 1 once every callback has run
@@ -27,6 +30,10 @@ incomplete_sweeps: list[Path] = []
 # The sweep this process runs, until its tables are written: a Ctrl-C or SIGTERM ends Hydra's multirun
 # before its end callbacks run, and run.py then writes the tables of the jobs that exist (end_stopped_sweep).
 unfinished_sweeps: list[tuple[AggregateSweep, DictConfig]] = []
+
+# Each sweep's jobs as its tables read them (results.csv's rows), by sweep folder: the callbacks after
+# AggregateSweep (the search's best trial) work from them instead of reading every job again.
+summaries: dict[Path, pd.DataFrame] = {}
 
 
 class AggregateSweep(Callback):
@@ -44,8 +51,7 @@ class AggregateSweep(Callback):
             for job in job_folder.find_job_dirs([sweep_dir]) if sweep_dir.is_dir() else []:
                 job_folder.check_resumable(job)
         except UserError as error:  # Hydra would turn an exception here into a warning and go on
-            print(f"error: {error}", file=sys.stderr)
-            sys.exit(2)
+            sys.exit(report(error))
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         stop_signals.tables_started()  # a signal from now on lets the tables finish
@@ -58,6 +64,7 @@ class AggregateSweep(Callback):
         except Exception as error:  # the jobs' own results are safe on disk; say why there is no table
             print(f"aggregation of {sweep_dir} failed: {error}", file=sys.stderr)
             return
+        summaries[sweep_dir] = result["summary"]
         print(f"\n{result['markdown']}\n\nresults: {sweep_folder.results_md(sweep_dir)}", flush=True)
         if not result["published"].empty:
             print(f"published vs measured: {sweep_dir / sweep_folder.PUBLISHED_MD}", flush=True)
@@ -82,18 +89,15 @@ def end_stopped_sweep() -> None:
             unfinished_sweeps.pop(0)
 
 
-def best_job(sweep_dir: Path, metric: str) -> tuple[Path, float] | None:
-    """The completed job with the highest `metric`, or None when no job completed with one."""
-    scored = []
-    for path in job_folder.find_job_dirs([sweep_dir]):
-        metrics = job_folder.read_metrics(path) or {}
-        value = metrics.get(metric)
-        if metrics.get("status") == "completed" and isinstance(value, (int, float)) and value == value:  # not NaN
-            scored.append((value, path))
-    if not scored:
+def best_job(summary: pd.DataFrame, metric: str) -> tuple[Path, float] | None:
+    """The completed job (a row of results.csv) with the highest `metric`, or None when no job completed with one."""
+    if metric not in summary:
         return None
-    value, path = max(scored, key=lambda pair: pair[0])
-    return path, value
+    values = pd.to_numeric(summary[metric], errors="coerce").where(summary.status == "completed").dropna()
+    if values.empty:
+        return None
+    best = values.idxmax()  # the first of equals, in the sweep's order
+    return Path(summary.at[best, "path"]), float(values[best])
 
 
 def rerun_command(path: Path) -> str:
@@ -112,7 +116,10 @@ class PrintBest(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
-        best = best_job(sweep_dir, self.metric)
+        summary = summaries.get(sweep_dir)
+        if summary is None:  # no tables were made (aggregation failed or is not configured): read the jobs' results
+            summary = summarize([load_job(path, curves=False) for path in job_folder.find_job_dirs([sweep_dir])])
+        best = best_job(summary, self.metric)
         if best is None:
             print(f"best trial: none completed with {self.metric}", flush=True)
             return

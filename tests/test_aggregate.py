@@ -2,6 +2,7 @@
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -259,3 +260,17 @@ def test_a_seed_at_chance_is_named_beside_its_groups_interval(sweep):
 def test_no_jobs_at_chance_section_when_every_seed_trained(sweep):
     aggregate([sweep], plots=False)
     assert "at chance" not in (sweep / "results.md").read_text()
+
+
+def test_the_best_trial_is_the_completed_job_with_the_highest_value_read_from_the_tables_rows():
+    from lenet_lab.sweep_callbacks import best_job
+
+    summary = pd.DataFrame({
+        "path": ["s/0", "s/1", "s/2", "s/3", "s/4"],
+        "status": ["failed", "completed", "completed", "completed", "diverged"],
+        "val/acc": [0.99, 0.95, float("nan"), 0.97, 0.98],
+    })  # fmt: skip
+    assert best_job(summary, "val/acc") == (Path("s/3"), 0.97)  # not the failed, unmeasured or diverged one
+    assert best_job(summary, "val/loss") is None
+    assert best_job(summary.assign(status="failed"), "val/acc") is None
+    assert best_job(pd.DataFrame(), "val/acc") is None  # a sweep without jobs
