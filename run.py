@@ -29,10 +29,11 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from lenet_lab import job_folder, startup, sweep_callbacks
-from lenet_lab.config import launcher, slurm_status
+from lenet_lab.config import launcher
 from lenet_lab.config.tree import print_config_tree
 from lenet_lab.errors import UserError, report
 from lenet_lab.job_folder import record_failed
+from lenet_lab.launch import submitit_patch
 from lenet_lab.training import pruning, stop_signals
 from lenet_lab.training.train import train
 
@@ -124,7 +125,7 @@ def cli() -> None:
     os.environ["HYDRA_FULL_ERROR"] = "1"
     sweep_callbacks.incomplete_sweeps.clear()
     sweep_callbacks.unfinished_sweeps.clear()
-    slurm_status.install()  # sweeps on SLURM without accounting: one line about it, states from scontrol
+    submitit_patch.install()  # sweeps on SLURM without accounting: one line about it, states from scontrol
     global jobs_entered
     jobs_entered = 0
     stop_signals.install()  # one Ctrl-C or SIGTERM: the running job recorded, no new one, the tables, exit 130 or 143

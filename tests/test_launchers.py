@@ -275,3 +275,33 @@ def test_ci_installs_and_tests_as_the_readme_says():
     ci = [line for line in (PROJECT / ".ci" / "run").read_text().splitlines() if line and not line.startswith(("#", "set ", "cd "))]
     assert ci == [*packages, *setup] and any("chromium" in line for line in packages)
     assert any("parallel" in line and "search" in line for line in setup)
+
+
+# --- what the project changes in submitit (lenet_lab/launch/submitit_patch.py) ----------------------
+
+
+def test_submitits_private_api_that_the_slurm_patch_leans_on_is_there():
+    pytest.importorskip("submitit", reason="needs the parallel extra: pip install -e '.[parallel]'")
+    from lenet_lab.launch.submitit_patch import missing_private_api
+
+    assert missing_private_api() == [], "submitit changed what lenet_lab/launch/submitit_patch.py uses: update the patch"
+
+
+def test_the_patch_puts_its_watcher_and_endings_in_place_or_changes_nothing_and_says_why(monkeypatch, caplog):
+    slurm = pytest.importorskip("submitit.slurm.slurm", reason="needs the parallel extra: pip install -e '.[parallel]'")
+    from lenet_lab.launch import submitit_patch
+
+    monkeypatch.setattr(slurm.SlurmJob, "watcher", slurm.SlurmInfoWatcher(delay_s=7))
+    monkeypatch.setattr(slurm.SlurmJob, "results", slurm.SlurmJob.results)
+    before = slurm.SlurmJob.watcher, slurm.SlurmJob.results
+    monkeypatch.setattr(submitit_patch, "missing_private_api", lambda: ["SlurmInfoWatcher._info_dict"])
+    with caplog.at_level("WARNING", logger="lenet_lab"):
+        submitit_patch.install()
+    assert (slurm.SlurmJob.watcher, slurm.SlurmJob.results) == before
+    assert "lacks SlurmInfoWatcher._info_dict" in caplog.text and "submitit_patch.py needs updating" in caplog.text
+    monkeypatch.undo()  # the real check again; then the same SlurmJob patched
+    monkeypatch.setattr(slurm.SlurmJob, "watcher", slurm.SlurmInfoWatcher(delay_s=7))
+    monkeypatch.setattr(slurm.SlurmJob, "results", slurm.SlurmJob.results)
+    submitit_patch.install()
+    assert slurm.SlurmJob.watcher.accounting_off is False and slurm.SlurmJob.watcher._delay_s == 7
+    assert slurm.SlurmJob.results.records_endings

@@ -9,6 +9,7 @@ STAGES = [
     {"errors", "metrics", "job_folder", "sweep_folder"},
     {"data", "models", "optim"},
     {"config"},  # the schema names the data's choices (data.normalize)
+    {"launch"},  # what the project changes in submitit (its SLURM jobs' states and endings)
     {"studies"},  # Optuna studies: the sweepers ask and tell, a trial's job reports to its study
     {"evaluation"},
     {"training"},

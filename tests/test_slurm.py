@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from lenet_lab.config.slurm_status import read_scontrol, task_ids
+from lenet_lab.launch.slurm_watcher import read_scontrol, task_ids
 from lenet_lab.reports.events import read_scalars
 from tests.conftest import PROJECT, make_mnist_root
 from tests.slurm_cluster import INSTALL_HINT, missing_binaries, start_cluster

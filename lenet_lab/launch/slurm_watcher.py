@@ -1,5 +1,4 @@
 """Sweeps on a SLURM cluster without accounting: say so once, and read the jobs' states from scontrol.
-(install() also puts slurm_endings.py in place: jobs SLURM ended without a result are recorded.)
 
 submitit (hydra/launcher=slurm) asks `sacct` for the state of a sweep's jobs, at 0, 2, 4, 8, ... s
 and then every 10 minutes. Where accounting storage is off (AccountingStorageType=accounting_storage/none,
@@ -8,7 +7,7 @@ submitit a "Bypassing sacct error ..., status may be inaccurate" warning that it
 Hydra's print three times, on every poll. Worse, submitit then never learns that a job ended without
 writing its result (cancelled, killed at its time limit, its node lost), and waits for it forever.
 
-`install()` (run.py calls it) gives submitit's SLURM jobs a watcher that runs sacct with its error
+`submitit_patch.install()` (run.py calls it) gives submitit's SLURM jobs a watcher that runs sacct with its error
 captured, and on the first "accounting storage is disabled" says so in one line and from then on
 asks `scontrol show job`, which knows a job until MinJobAge (default 5 minutes) after it ended. A job
 scontrol no longer knows has ended; submitit then reports it as a job that left no result.
@@ -111,17 +110,3 @@ def watcher_class():
                 log.warning(message)
 
     return AccountingFreeWatcher
-
-
-def install() -> None:
-    """Before a sweep is launched: submitit's SLURM jobs get the watcher above (no-op without submitit)."""
-    try:
-        from submitit.slurm import slurm
-    except ImportError:
-        return
-    if not hasattr(slurm.SlurmJob.watcher, "accounting_off"):
-        slurm.SlurmJob.watcher = watcher_class()(delay_s=slurm.SlurmJob.watcher._delay_s)
-    if not hasattr(slurm.SlurmJob.results, "records_endings"):  # a job SLURM ended without a result: recorded, the sweep goes on
-        from lenet_lab.config.slurm_endings import results_or_recorded
-
-        slurm.SlurmJob.results = results_or_recorded(slurm.SlurmJob.results)

@@ -2,7 +2,7 @@
 
 submitit's launcher waits for each job's result in turn. A job that SLURM ended without requeueing
 it left none, and submitit raised UncompletedJobError: the sweep ended with a traceback, the jobs
-after it unwaited and no tables. `results_or_recorded` (slurm_status.install puts it in place) records
+after it unwaited and no tables. `results_or_recorded` (submitit_patch.install puts it in place) records
 such a job in its folder as `failed`, with SLURM's state and reason, and hands the launcher the empty
 result run.py returns for any failed job: the sweep waits for its other jobs, writes its tables,
 lists the job and exits 1.
