@@ -110,12 +110,13 @@ def test_a_trial_cut_off_mid_run_runs_again_in_its_own_folder(mnist_root, tmp_pa
     assert [t.state for t in study_of(sweep).trials] == [TrialState.COMPLETE]
 
 
-def test_optuna_search_in_which_no_trial_completes_ends_like_any_failed_sweep(tmp_path):
+def test_optuna_search_in_which_no_trial_completes_ends_like_any_failed_sweep(mnist_root, tmp_path):
     # No best trial exists: the sweep must still write its tables, list the failed jobs and exit 1, without a traceback.
+    # StepLR(step_size=0) passes the checks before the first trial, then divides by zero in each trial's training.
     sweep = tmp_path / "sweep"
     result = run(
-        "hparams_search=optuna", "hydra.sweeper.n_trials=2", f"data.root={tmp_path / 'no_mnist'}", "data.download=false",
-        f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false", cwd=tmp_path,
+        "hparams_search=optuna", "hydra.sweeper.n_trials=2", "lr_scheduler=step", "lr_scheduler.step_size=0",
+        f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false", cwd=tmp_path, env_extra={"LENET_LAB_DATA": str(mnist_root)},
     )  # fmt: skip
     assert result.returncode == 1, result.stderr[-3000:]
     assert "Traceback" not in result.stderr + result.stdout
@@ -123,6 +124,16 @@ def test_optuna_search_in_which_no_trial_completes_ends_like_any_failed_sweep(tm
     assert "2 of 2 jobs did not complete" in result.stdout + result.stderr
     assert (sweep / "results.md").exists() and all(metrics(job)["status"] == "failed" for job in job_dirs(sweep))
     assert [t.state for t in study_of(sweep).trials] == [TrialState.FAIL] * 2
+
+
+def test_a_search_whose_trials_would_all_fail_is_one_line_before_its_first_trial(tmp_path):
+    # What every trial shares is checked as a grid's jobs are: missing data stops the search before any job.
+    sweep = tmp_path / "sweep"
+    result = run("hparams_search=optuna", "hydra.sweeper.n_trials=2", f"data.root={tmp_path / 'no_mnist'}", "data.download=false", f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr[-3000:]
+    (line,) = [line for line in result.stderr.splitlines() if "error" in line.lower()]  # beside Optuna's "A new study created"
+    assert line.startswith("error: every trial would fail: ") and "MNIST files missing" in line and "Traceback" not in result.stderr
+    assert job_dirs(sweep) == [] and study_of(sweep).trials == []
 
 
 def test_any_storage_url_holds_the_study(mnist_root, tmp_path):

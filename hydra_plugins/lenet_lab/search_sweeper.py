@@ -26,8 +26,9 @@ from hydra.core.utils import JobStatus
 from hydra.plugins.sweeper import Sweeper
 from omegaconf import DictConfig
 
+from hydra_plugins.lenet_lab import sweep_start
 from lenet_lab import job_folder
-from lenet_lab.errors import UserError, report
+from lenet_lab.errors import UserError, one_line, report
 from lenet_lab.studies.space import params_lines, search_space, trial_overrides
 from lenet_lab.studies.storage import is_url, storage_location
 
@@ -144,6 +145,7 @@ class SearchSweeper(Sweeper):
 
     def sweep(self, arguments: list[str]) -> None:
         search = self.checked(lambda: Search(self.open_study(self.study_name), *self.space_and_shared(arguments), self.n_trials))
+        self.checked(lambda: self.check_before_first_trial([search]))
         log.info("Study %s in %s: %d of %d trials there, %s", self.study_name, self.storage, self.n_trials - search.left(), self.n_trials, self.describe_space(search.space))
         self.run([search])
         self.finish(search.study, self.sweep_dir)
@@ -157,6 +159,17 @@ class SearchSweeper(Sweeper):
             sys.exit(report(error))
         except ImportError as error:  # Optuna, optuna-integration: the search extra
             sys.exit(report(UserError(f"a search needs the search extra: pip install -e '.[search]' ({error})")))
+
+    def check_before_first_trial(self, searches: list[Search]) -> None:
+        """What a grid's sweep checks before its first job (sweep_start.py), for the configuration each
+        search's trials share: its data folder and Trainer settings, and the stores parallel trials
+        write into (an MLflow store) created once. A trial's own values are checked as its job starts."""
+        if not sweep_start.is_lenet_lab_run(self.config):
+            return
+        try:
+            sweep_start.check_jobs(self.config, self.hydra_context.config_loader, [search.shared for search in searches])
+        except UserError as error:  # named by what the trials share, not as a job: none exists yet
+            raise UserError(f"every trial would fail: {one_line(error.__cause__ or error)}") from error
 
     @staticmethod
     def describe_space(space: dict[str, Any]) -> str:

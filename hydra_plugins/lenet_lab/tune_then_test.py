@@ -47,6 +47,7 @@ class TuneThenTest(SearchSweeper):
 
     def sweep(self, arguments: list[str]) -> None:
         searches, grid_lines, space, fixed, shared, combinations = self.checked(lambda: self.prepare(arguments))
+        self.checked(lambda: self.check_before_first_trial(searches))
         log.info(
             "Tuning %d combination(s) of %s, %d trials each (seed %d), in %s; then the best of each with seeds 1-%d",
             len(searches), ", ".join(overrides.key(line) for line in grid_lines) or "no grid", self.n_trials, self.tuning_seed, self.storage, self.seeds,
