@@ -170,6 +170,7 @@ def test_median_pruner_stops_trials_in_joblib_processes_and_records_them_pruned(
         assert trial.intermediate_values and trial.intermediate_values[max(trial.intermediate_values)] == pytest.approx(metrics(job)["val/acc"])
         if trial.state == TrialState.PRUNED:  # stopped after an epoch, untested
             assert "test/acc" not in metrics(job) and re.fullmatch(r"stopped after epoch [123] of 3: val/acc [\d.]+", metrics(job)["error"])
+            assert metrics(job)["epochs"] == int(metrics(job)["error"].split()[3]) == len(trial.intermediate_values)
     assert {row["status"] for row in results(sweep)} == {"pruned", "completed"}  # listed as such in the tables
     assert "pruned" in (sweep / "results.md").read_text()
 

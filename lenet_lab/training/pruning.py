@@ -15,6 +15,11 @@ from lightning.pytorch.callbacks import Callback
 class Pruned(Exception):
     """The search stopped this trial early: its val/acc after an epoch was not promising."""
 
+    def __init__(self, message: str, epochs: int):
+        super().__init__(message)
+        # Validation ends before the epoch does: the epoch that was just validated counts as trained.
+        self.epochs = epochs
+
 
 class PruneTrial(Callback):
     """optuna-integration's callback, its TrialPruned turned into Pruned (train.py knows no Optuna)."""
@@ -35,7 +40,8 @@ class PruneTrial(Callback):
         except optuna.TrialPruned as error:
             # Optuna counts epochs from 0 ("pruned at epoch 0"); the epoch lines and tables from 1.
             value = float(trainer.callback_metrics[self.inner.monitor])
-            raise Pruned(f"stopped after epoch {trainer.current_epoch + 1} of {trainer.max_epochs}: {self.inner.monitor} {value:.4f}") from error
+            epochs = trainer.current_epoch + 1
+            raise Pruned(f"stopped after epoch {epochs} of {trainer.max_epochs}: {self.inner.monitor} {value:.4f}", epochs) from error
 
 
 def trial_callbacks(hydra_cfg) -> list[Callback]:

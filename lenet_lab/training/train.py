@@ -219,7 +219,7 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
         print(f"{label + ': ' if label else ''}diverged: {error}", file=sys.stderr, flush=True)
         return metrics
     except Pruned as error:  # the search's pruner stopped this trial: recorded with its numbers so far, untested
-        metrics = outcome(PRUNED, error=str(error), train_time_s=clock.seconds())
+        metrics = outcome(PRUNED, error=str(error), epochs=error.epochs, train_time_s=clock.seconds())
         finish(metrics)
         print(f"{label + ': ' if label else ''}pruned: {error}", flush=True)
         return metrics
