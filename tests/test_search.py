@@ -262,7 +262,7 @@ def test_tune_then_test_tunes_each_group_alike_then_compares_their_best_over_fre
     assert sorted(line.split(",")[0] for line in comparison) == ["adam", "sgd"]
     text = (sweep / "results.md").read_text()
     assert text.startswith("# Comparison (4 jobs)") and "## Tuning" in text
-    assert "2 trials of 1 epochs each, seed 0" in text and "`optimizer.lr`: `tag(log, interval(0.0001, 1.0))`" in text and "seeds 1-2" in text
+    assert "2 trials of 1 epoch each, seed 0" in text and "`optimizer.lr`: `tag(log, interval(0.0001, 1.0))`" in text and "seeds 1-2" in text
     for name in ("adam", "sgd"):
         best = study_of(sweep, f"lenet_lab optimizer={name}").best_params["optimizer.lr"]
         assert re.search(rf"^\| {name} \| 2 / 0 / 0 \| [\d.]+ \| {best:.4g} \|$", text, re.M)

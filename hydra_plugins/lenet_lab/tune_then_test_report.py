@@ -26,6 +26,11 @@ def percent(value) -> str:
     return "-" if value is None else f"{100 * value:.2f}"
 
 
+def counted(number, noun: str) -> str:
+    """"1 epoch", "3 epochs"."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def tuning_markdown(plan: dict) -> str:
     """The budget and each group's choice, as a section of results.md."""
     space = ", ".join(f"`{key}`: `{value}`" for key, value in plan["space"].items())
@@ -44,7 +49,7 @@ def tuning_markdown(plan: dict) -> str:
     return (
         "## Tuning\n\n"
         f"Every group was tuned with the same budget, on val/acc (the validation hold-out, never the test set): "
-        f"{plan['n_trials']} trials of {plan['epochs']} epochs each, seed {plan['tuning_seed']}, sampler {plan['sampler']}, "
+        f"{counted(plan['n_trials'], 'trial')} of {counted(plan['epochs'], 'epoch')} each, seed {plan['tuning_seed']}, sampler {plan['sampler']}, "
         f"pruner {plan['pruner'] or 'none'}, over {space}. Each group's best trial was then trained again with seeds "
         f"1-{plan['seeds']} and tested: the comparison above is over those final jobs. The tuning jobs: "
         f"[{TUNING_DIR}/results.md]({TUNING_DIR}/results.md); the studies: `{plan['storage']}`.\n\n{table}\n"
