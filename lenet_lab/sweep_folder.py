@@ -25,5 +25,11 @@ ROW_ERRORS_PNG = "row_errors.png"
 TRAIN_IMAGES_PNG = "train_images.png"
 
 
+# A tune_then_test sweep (hparams_search=tune_then_test) keeps its trials and its final jobs apart:
+# they are never compared in one table.
+TUNE_THEN_TEST_PLAN = "tune_then_test.json"  # the grid, the budget, each group's chosen values
+TUNING_DIR, FINAL_DIR = "tuning", "final"
+
+
 def results_md(sweep_dir: str | Path) -> Path:
     return Path(sweep_dir) / RESULTS_MD

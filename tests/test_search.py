@@ -234,7 +234,7 @@ def test_optuna_dashboard_serves_the_study_of_a_search(mnist_root, tmp_path):
 # --- tune, then test --------------------------------------------------------------------------------
 
 
-def test_tune_then_test_tunes_each_group_alike_then_compares_their_best_over_fresh_seeds(mnist_root, tmp_path):
+def test_tune_then_test_tunes_each_group_alike_then_compares_their_best_over_fresh_seeds(mnist_root, tmp_path, capsys):
     sweep = tmp_path / "sweep"
     command = (
         "hparams_search=tune_then_test", "optimizer=adam,sgd", "hydra.sweeper.n_trials=2", "hydra.sweeper.seeds=2",
@@ -273,6 +273,13 @@ def test_tune_then_test_tunes_each_group_alike_then_compares_their_best_over_fre
     again = run(*command, cwd=tmp_path, env_extra=env)
     assert again.returncode == 0, again.stderr[-3000:]
     assert again.stdout.count("already completed, skipped") == 4 and len(job_dirs(sweep / "tuning")) == 4
+    # Aggregating the sweep folder by hand would rank trials beside tested jobs: refused, naming the two folders.
+    from lenet_lab.aggregate import main as aggregate_main
+
+    assert aggregate_main([str(sweep)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()[-1:]
+    assert "is a tune_then_test sweep" in line and str(sweep / "final") in line and str(sweep / "tuning") in line
+    assert aggregate_main([str(sweep / "final"), "--out", str(tmp_path / "again")]) == 0
 
 
 def test_tune_then_test_refuses_a_tuning_seed_among_the_test_seeds(tmp_path, mnist_root):

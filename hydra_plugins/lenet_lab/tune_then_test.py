@@ -23,11 +23,11 @@ from typing import Any
 from hydra_plugins.lenet_lab.search_sweeper import Search, SearchSweeper
 from lenet_lab.config import overrides
 from lenet_lab.studies.space import params_lines, search_space
+from lenet_lab.sweep_folder import FINAL_DIR, TUNING_DIR
+from lenet_lab.sweep_folder import TUNE_THEN_TEST_PLAN as PLAN_FILE
 
 log = logging.getLogger(__name__)
 
-PLAN_FILE = "tune_then_test.json"  # what the sweep's report needs: the grid, the budget, each group's choice
-TUNING_DIR, FINAL_DIR = "tuning", "final"
 
 
 def subdir(folder: str) -> str:
