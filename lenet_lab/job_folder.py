@@ -33,7 +33,14 @@ from lenet_lab.errors import DamagedFile, UserError
 METRICS_FILE = "metrics.json"
 CHECKPOINT = Path("checkpoints") / "last.ckpt"
 EVALUATION_DIR = "evaluation"
-PREDICTIONS_FILE = "predictions.npz"  # in evaluation/: each test image's label, predicted class, confidence
+# In evaluation/ (evaluation/job_evaluation.py writes them): each test image's label, predicted class
+# and confidence; the confusion matrix (row: true class); per-class precision, recall, F1; confidence
+# bins; and a figure <name>.png for each of EVALUATION_FIGURES.
+PREDICTIONS_FILE = "predictions.npz"
+CONFUSION_CSV = "confusion_matrix.csv"
+REPORT_CSV = "classification_report.csv"
+CALIBRATION_CSV = "calibration.csv"
+EVALUATION_FIGURES = ("confusion_matrix", "reliability", "misclassified", "predictions")
 HYDRA_DIR = ".hydra"
 BEST_CHECKPOINT = CHECKPOINT.parent / "best.ckpt"
 EVENT_FILES = "events.out.tfevents.*"
@@ -175,6 +182,11 @@ def job_dir_of_checkpoint(path: Path) -> Path:
 
 def evaluation_dir(job_dir: str | Path) -> Path:
     return Path(job_dir) / EVALUATION_DIR
+
+
+def evaluation_figure(job_dir: str | Path, name: str) -> Path:
+    """evaluation/<name>.png, one of EVALUATION_FIGURES."""
+    return evaluation_dir(job_dir) / f"{name}.png"
 
 
 def predictions_file(job_dir: str | Path) -> Path:

@@ -39,14 +39,14 @@ def test_a_tested_job_leaves_its_evaluation(trained_job):
     assert len(bins) == 15 and bins["count"].sum() == TINY_TEST
 
 
-def test_tensorboard_has_the_confusion_matrix_image(trained_job):
+def test_tensorboard_has_the_confusion_matrix_reliability_and_misclassified_images(trained_job):
     job_dir, _ = trained_job
     tags = set()
     for event_file in job_dir.glob("events.out.tfevents.*"):
         events = EventAccumulator(str(event_file))
         events.Reload()
         tags.update(events.Tags()["images"])
-    assert {"test/confusion_matrix", "test/misclassified"} <= tags
+    assert {"test/confusion_matrix", "test/reliability", "test/misclassified"} <= tags
 
 
 def test_evaluate_cli_redoes_it_from_the_checkpoint_with_tsne(trained_job_copy, mnist_root, capsys):

@@ -10,8 +10,8 @@ from scipy import stats
 
 from lenet_lab import compare as compare_command
 from lenet_lab import job_folder
-from lenet_lab.evaluation.classification import REPORT_CSV, classification_report
-from lenet_lab.job_folder import write_metrics
+from lenet_lab.evaluation.classification import classification_report
+from lenet_lab.job_folder import REPORT_CSV, write_metrics
 from lenet_lab.reports import statistics
 from lenet_lab.reports.significance import against_reference
 from lenet_lab.reports.tables import compare, comparison_markdown

@@ -13,7 +13,6 @@ import pandas as pd
 import torch
 from torchmetrics.functional.classification import binary_calibration_error
 
-CALIBRATION_CSV = "calibration.csv"
 BINS = 15  # torchmetrics' default, and the usual choice since Guo et al. 2017
 
 

@@ -11,9 +11,6 @@ import pandas as pd
 import torch
 from torchmetrics.functional.classification import multiclass_confusion_matrix, multiclass_f1_score, multiclass_precision, multiclass_recall
 
-CONFUSION_CSV = "confusion_matrix.csv"
-REPORT_CSV = "classification_report.csv"
-
 SCORES = {"precision": multiclass_precision, "recall": multiclass_recall, "f1": multiclass_f1_score}
 
 

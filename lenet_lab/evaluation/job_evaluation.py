@@ -1,4 +1,5 @@
-"""One model's test predictions -> the files that show what it gets wrong, in `<job>/evaluation/`.
+"""One model's test predictions -> the files that show what it gets wrong, in `<job>/evaluation/`
+(their names: job_folder.py), and the first three figures in TensorBoard's images:
 
     confusion_matrix.csv / .png    row = true class, column = predicted class
     classification_report.csv      per-class precision, recall, F1, support; macro and weighted averages
@@ -24,9 +25,9 @@ import pandas as pd
 import torch
 
 from lenet_lab.evaluation import figures
-from lenet_lab.evaluation.calibration import CALIBRATION_CSV, expected_calibration_error, reliability_table
-from lenet_lab.evaluation.classification import CONFUSION_CSV, REPORT_CSV, accuracy, classification_report, confusion_matrix, confusion_table, format_report
-from lenet_lab.job_folder import evaluation_dir, predictions_file
+from lenet_lab.evaluation.calibration import expected_calibration_error, reliability_table
+from lenet_lab.evaluation.classification import accuracy, classification_report, confusion_matrix, confusion_table, format_report
+from lenet_lab.job_folder import CALIBRATION_CSV, CONFUSION_CSV, REPORT_CSV, evaluation_dir, evaluation_figure, predictions_file
 
 MAX_SHOWN = 100  # misclassified digits drawn: beyond this a grid is unreadable
 RANDOM_SHOWN = 50
@@ -104,8 +105,8 @@ def evaluate_predictions(job_dir: str | Path, images: torch.Tensor, labels: torc
 
     for name, fig in drawn.items():
         pixels = figures.render(fig)
-        figures.write_png(pixels, out / f"{name}.png")
-        if writer is not None and name in ("confusion_matrix", "misclassified"):
+        figures.write_png(pixels, evaluation_figure(job_dir, name))
+        if writer is not None and name in ("confusion_matrix", "reliability", "misclassified"):
             writer.add_image(f"test/{name}", pixels, global_step=step, dataformats="HWC")
     text = format_report(report, matrix) + f"\nexpected calibration error {100 * error:.2f}% ({len(reliability)} confidence bins)"
     return {"matrix": matrix, "report": report, "accuracy": accuracy(matrix), "calibration_error": error, "dir": out, "text": text}

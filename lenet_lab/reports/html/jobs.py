@@ -67,13 +67,13 @@ def job_block(row: pd.Series, job: Job, parameters: list[str], error: float, pic
         values = [f"{v:.6g}" if isinstance(v, float) else str(v) for v in final.values()]
         parts.append(frame_table(pd.DataFrame({"metrics.json": list(final), "value": values}), css_class="plain"))
     evaluation = job_folder.evaluation_dir(path)
-    if pictures and (evaluation / "confusion_matrix.csv").is_file():
+    if pictures and (evaluation / job_folder.CONFUSION_CSV).is_file():
         parts.append("<h4>confusion matrix (row: true digit, column: predicted)</h4>" + confusion_html(read_confusion(path)))
     if not np.isnan(error):
         parts.append(f"<p>expected calibration error {100 * error:.2f}%</p>")
-    for name, alt in (("reliability.png", "reliability diagram"), ("misclassified.png", "misclassified test digits")):
-        if pictures and (evaluation / name).is_file():
-            parts.append(f"<figure>{png(evaluation / name, alt)}</figure>")
+    for name, alt in (("reliability", "reliability diagram"), ("misclassified", "misclassified test digits")):
+        if pictures and (figure := job_folder.evaluation_figure(path, name)).is_file():
+            parts.append(f"<figure>{png(figure, alt)}</figure>")
     config = job_folder.config_file(path)
     if config.is_file():
         parts.append(details("full config (.hydra/config.yaml)", f"<pre>{escape(config.read_text())}</pre>"))
