@@ -74,7 +74,7 @@ def create_store(uri: str, experiment: str, artifact_location: str | None) -> No
     """The store's tables and the sweep's experiment, made once before a sweep's jobs start.
 
     A job that opens a fresh SQLite store creates its tables, and one that finds no experiment
-    creates it: two parallel jobs doing either at once break the store or fail (issue 32: 1-2 of 4
+    creates it: two parallel jobs doing either at once break the store or fail (measured: 1-2 of 4
     joblib jobs, "Online migration expected to match one row"). After this, jobs only read both.
     """
     from mlflow.exceptions import MlflowException
