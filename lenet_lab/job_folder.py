@@ -35,12 +35,11 @@ CHECKPOINT = Path("checkpoints") / "last.ckpt"
 EVALUATION_DIR = "evaluation"
 # In evaluation/ (evaluation/job_evaluation.py writes them): each test image's label, predicted class
 # and confidence; the confusion matrix (row: true class); per-class precision, recall, F1; confidence
-# bins; and a figure <name>.png for each of EVALUATION_FIGURES.
+# bins; and figures, each evaluation_figure(job, name).
 PREDICTIONS_FILE = "predictions.npz"
 CONFUSION_CSV = "confusion_matrix.csv"
 REPORT_CSV = "classification_report.csv"
 CALIBRATION_CSV = "calibration.csv"
-EVALUATION_FIGURES = ("confusion_matrix", "reliability", "misclassified", "predictions")
 HYDRA_DIR = ".hydra"
 BEST_CHECKPOINT = CHECKPOINT.parent / "best.ckpt"
 EVENT_FILES = "events.out.tfevents.*"
@@ -111,22 +110,27 @@ def record_failed(job_dir: str | Path, error: BaseException) -> None:
     """A job that failed before training started (a bad config, missing data) says why: the message as
     a user reads it for a UserError, with the exception's type for anything else. Like
     record_interrupted, it keeps what earlier runs recorded and leaves a result or a damaged file alone."""
-    _record_ending(job_dir, "failed", str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}")
+    record_ending(job_dir, "failed", str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}")
 
 
 def record_interrupted(job_dir: str | Path, reason: str) -> None:
     """A job stopped by a signal says so, keeping what earlier runs recorded (epochs, train_time_s).
     A job that ended with a result before the signal keeps it; a damaged metrics.json is left alone."""
-    _record_ending(job_dir, "interrupted", reason)
+    record_ending(job_dir, "interrupted", reason)
 
 
-def _record_ending(job_dir: str | Path, status: str, error: str) -> None:
+def record_ending(job_dir: str | Path, status: str, error: str) -> dict:
+    """A job that ended without a result ("failed", "interrupted") says why, keeping what earlier runs
+    recorded (epochs, train_time_s). A result already recorded (completed, diverged, pruned) stands, and
+    a damaged metrics.json is left alone. Returns the record as it now is ({} for a damaged one)."""
     try:
         recorded = read_metrics(job_dir) or {}
     except DamagedFile:  # named to the user by whoever read it; what becomes of it is the user's choice
-        return
+        return {}
     if recorded.get("status") in (None, *NOT_A_RESULT):
-        write_metrics(job_dir, {**recorded, "status": status, "error": error})
+        recorded = {**recorded, "status": status, "error": error}
+        write_metrics(job_dir, recorded)
+    return recorded
 
 
 def damaged(path: Path, why, what_to_do: str) -> DamagedFile:
@@ -185,7 +189,7 @@ def evaluation_dir(job_dir: str | Path) -> Path:
 
 
 def evaluation_figure(job_dir: str | Path, name: str) -> Path:
-    """evaluation/<name>.png, one of EVALUATION_FIGURES."""
+    """evaluation/<name>.png: "confusion_matrix", "reliability", "misclassified", "predictions" (job_evaluation.py)."""
     return evaluation_dir(job_dir) / f"{name}.png"
 
 

@@ -16,8 +16,7 @@ from pathlib import Path
 from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import OmegaConf, open_dict
 
-from lenet_lab.errors import DamagedFile
-from lenet_lab.job_folder import read_metrics, write_metrics
+from lenet_lab.job_folder import record_ending
 
 log = logging.getLogger("lenet_lab")
 
@@ -59,12 +58,11 @@ def job_folder_of(job) -> tuple[Path, list[str]]:
 def record_ended_job(job) -> JobReturn:
     reason = f"SLURM ended the job: {slurm_reason(job)}"
     job_dir, overrides = job_folder_of(job)
-    try:
-        earlier = read_metrics(job_dir) or {}  # e.g. "interrupted" with its epochs, as the job saw SIGTERM from scancel
-    except DamagedFile:
-        earlier = {}
-    write_metrics(job_dir, {**earlier, "status": "failed", "error": reason})
-    log.warning("job %s (SLURM job %s): %s; recorded as failed in %s", job_dir.name.split("_")[0], job.job_id, reason, job_dir)
+    # Kept: the epochs of one that saw scancel's SIGTERM ("interrupted"), a result written before SLURM
+    # ended the job (completed while its loggers published), a damaged file (named when it is next read).
+    recorded = record_ending(job_dir, "failed", reason)
+    log.warning("job %s (SLURM job %s): %s; %s in %s", job_dir.name.split("_")[0], job.job_id, reason, recorded.get("status", "left as it was"), job_dir)
     ended = JobReturn(overrides=overrides, working_dir=str(job_dir), status=JobStatus.COMPLETED)
-    ended.return_value = None  # what run.py returns for a failed job: a sweeper takes it as no score
+    # What run.py returns: val/acc for a completed job, None (no score, for a sweeper) for any other.
+    ended.return_value = recorded.get("val/acc") if recorded.get("status") == "completed" else None
     return ended

@@ -151,23 +151,22 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
     if not interactive:
         # "GPU available: False", "Trainer already configured with...": noise, once per job.
         logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    # Parallel jobs on one machine must not oversubscribe its cores; and jobs run one after another
-    # in one process (Hydra's basic launcher) must not inherit the previous job's setting.
-    torch.set_num_threads(threads_per_job(cfg))
     # A resumed job's training time includes the time spent before the interruption.
     clock = TrainingClock(earlier_s=float((previous or {}).get("train_time_s") or 0.0))
-    try:
+    try:  # this function owns the job's record from here on: a bad config or an unreachable logger is a failed job
+        # Parallel jobs on one machine must not oversubscribe its cores; and jobs run one after another
+        # in one process (Hydra's basic launcher) must not inherit the previous job's setting.
+        torch.set_num_threads(threads_per_job(cfg))
         datamodule, module = build(cfg)
         compile_model(module, cfg)
         datamodule.prepare_data()  # missing data fails here, before the trainer starts
         trainer = check_trainer(cfg, lambda: build_trainer(cfg, job_dir, interactive, label, (*extra_callbacks, clock)))
-    except Exception as error:  # this function owns the job's record from its first line: a bad config is a failed job
+        job_loggers.start(trainer.loggers, job_dir)
+    except Exception as error:
         record_failed(job_dir, error)
         raise
     checkpoint = job_dir / CHECKPOINT
     resume_from = str(checkpoint) if checkpoint.is_file() else None
-
-    job_loggers.start(trainer.loggers, job_dir)
 
     def finish(metrics: dict) -> None:
         # With several devices, one process writes a completed job's results; any process records
