@@ -125,7 +125,9 @@ def cli() -> None:
     os.environ["HYDRA_FULL_ERROR"] = "1"
     sweep_callbacks.incomplete_sweeps.clear()
     sweep_callbacks.unfinished_sweeps.clear()
-    submitit_patch.install()  # sweeps on SLURM without accounting: one line about it, states from scontrol
+    sweep_callbacks.summaries.clear()
+    # submitit's SLURM jobs: states from scontrol where accounting is off; a job SLURM ends without a result recorded failed.
+    submitit_patch.install()
     global jobs_entered
     jobs_entered = 0
     stop_signals.install()  # one Ctrl-C or SIGTERM: the running job recorded, no new one, the tables, exit 130 or 143

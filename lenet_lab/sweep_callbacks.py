@@ -31,8 +31,9 @@ incomplete_sweeps: list[Path] = []
 # before its end callbacks run, and run.py then writes the tables of the jobs that exist (end_stopped_sweep).
 unfinished_sweeps: list[tuple[AggregateSweep, DictConfig]] = []
 
-# Each sweep's jobs as its tables read them (results.csv's rows), by sweep folder: the callbacks after
-# AggregateSweep (the search's best trial) work from them instead of reading every job again.
+# Each sweep's jobs as its tables read them (results.csv's rows), by sweep folder: the callbacks that
+# run after AggregateSweep's end (the search's best trial: Hydra ends callbacks in reverse order, and
+# hparams_search's callback is listed before `aggregate`) work from them instead of reading every job again.
 summaries: dict[Path, pd.DataFrame] = {}
 
 
@@ -108,15 +109,15 @@ def rerun_command(path: Path) -> str:
 
 class PrintBest(Callback):
     """A hyperparameter search's answer (hparams_search=optuna), printed last: the completed job
-    with the highest value of the metric the search maximised, read from the job folders like the
-    tables, with a command line that reruns it on its own (to train it longer or on other seeds)."""
+    with the highest value of the metric the search maximised, from the rows the sweep's tables were
+    built from, with a command line that reruns it on its own (to train it longer or on other seeds)."""
 
     def __init__(self, metric: str = "val/acc"):
         self.metric = metric
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
-        summary = summaries.get(sweep_dir)
+        summary = summaries.pop(sweep_dir, None)
         if summary is None:  # no tables were made (aggregation failed or is not configured): read the jobs' results
             summary = summarize([load_job(path, curves=False) for path in job_folder.find_job_dirs([sweep_dir])])
         best = best_job(summary, self.metric)

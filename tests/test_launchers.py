@@ -289,10 +289,12 @@ def test_submitits_private_api_that_the_slurm_patch_leans_on_is_there():
 
 def test_the_patch_puts_its_watcher_and_endings_in_place_or_changes_nothing_and_says_why(monkeypatch, caplog):
     slurm = pytest.importorskip("submitit.slurm.slurm", reason="needs the parallel extra: pip install -e '.[parallel]'")
+    from submitit.core.core import Job
+
     from lenet_lab.launch import submitit_patch
 
     monkeypatch.setattr(slurm.SlurmJob, "watcher", slurm.SlurmInfoWatcher(delay_s=7))
-    monkeypatch.setattr(slurm.SlurmJob, "results", slurm.SlurmJob.results)
+    monkeypatch.setattr(slurm.SlurmJob, "results", Job.results)  # submitit's own, unwrapped (an earlier run.cli may have patched it)
     before = slurm.SlurmJob.watcher, slurm.SlurmJob.results
     monkeypatch.setattr(submitit_patch, "missing_private_api", lambda: ["SlurmInfoWatcher._info_dict"])
     with caplog.at_level("WARNING", logger="lenet_lab"):
@@ -301,7 +303,7 @@ def test_the_patch_puts_its_watcher_and_endings_in_place_or_changes_nothing_and_
     assert "lacks SlurmInfoWatcher._info_dict" in caplog.text and "submitit_patch.py needs updating" in caplog.text
     monkeypatch.undo()  # the real check again; then the same SlurmJob patched
     monkeypatch.setattr(slurm.SlurmJob, "watcher", slurm.SlurmInfoWatcher(delay_s=7))
-    monkeypatch.setattr(slurm.SlurmJob, "results", slurm.SlurmJob.results)
+    monkeypatch.setattr(slurm.SlurmJob, "results", Job.results)  # submitit's own, unwrapped (an earlier run.cli may have patched it)
     submitit_patch.install()
     assert slurm.SlurmJob.watcher.accounting_off is False and slurm.SlurmJob.watcher._delay_s == 7
     assert slurm.SlurmJob.results.records_endings

@@ -279,6 +279,8 @@ def test_tune_then_test_tunes_each_group_alike_then_compares_their_best_over_fre
     assert aggregate_main([str(sweep)]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()[-1:]
     assert "is a tune_then_test sweep" in line and str(sweep / "final") in line and str(sweep / "tuning") in line
+    assert aggregate_main([str(tmp_path)]) == 2  # a folder above it, too
+    assert f"{sweep} is a tune_then_test sweep" in capsys.readouterr().err
     assert aggregate_main([str(sweep / "final"), "--out", str(tmp_path / "again")]) == 0
 
 

@@ -161,9 +161,10 @@ class SearchSweeper(Sweeper):
             sys.exit(report(UserError(f"a search needs the search extra: pip install -e '.[search]' ({error})")))
 
     def check_before_first_trial(self, searches: list[Search]) -> None:
-        """What a grid's sweep checks before its first job (sweep_start.py), for the configuration each
-        search's trials share: its data folder and Trainer settings, and the stores parallel trials
-        write into (an MLflow store) created once. A trial's own values are checked as its job starts."""
+        """What a grid's sweep checks before its first job (sweep_start.py), for what each search's
+        trials share: the data folder and Trainer settings, and the stores parallel trials write into
+        (an MLflow store) created once. A trial's own values are checked as its job starts: a bad point
+        of the space fails its trial only."""
         if not sweep_start.is_lenet_lab_run(self.config):
             return
         try:

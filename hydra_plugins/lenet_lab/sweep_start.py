@@ -1,7 +1,8 @@
 """Before a sweep's first job: every job checked, at a cost per configuration, and the stores jobs share created.
 
-The project's sweepers (checked_sweeper.py, row_sweeper.py) call `check_jobs` with the jobs they
-are about to launch, before any starts: the one place these checks live. A bad job is a UserError
+The project's sweepers call `check_jobs` with the jobs they are about to launch, before any starts:
+checked_sweeper.py and row_sweeper.py with every job, search_sweeper.py (and tune_then_test.py) with
+what each search's trials share. The one place these checks live. A bad job is a UserError
 naming it, which run.py reports as one line and exit code 2; nothing has run and no job folder is made.
 
 - Values that can't change how a config composes (overrides.BUILD_INDEPENDENT: the seed) are

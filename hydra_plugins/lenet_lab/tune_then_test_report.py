@@ -15,8 +15,9 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from hydra_plugins.lenet_lab.tune_then_test import FINAL_DIR, PLAN_FILE, TUNING_DIR
-from lenet_lab import job_folder
+from lenet_lab import job_folder, sweep_folder
+from lenet_lab.sweep_folder import FINAL_DIR, TUNING_DIR
+from lenet_lab.sweep_folder import TUNE_THEN_TEST_PLAN as PLAN_FILE
 
 # lenet_lab.sweep_callbacks and the tables are imported when a sweep ends: Hydra imports this module
 # in every Hydra application of the environment (its plugin scan), which must not load torch.
@@ -74,7 +75,7 @@ class AggregateTuned(Callback):
         tuning = self.tables(sweep_dir / TUNING_DIR, sweep_dir / TUNING_DIR, None)
         final = self.tables(sweep_dir / FINAL_DIR, sweep_dir, plan["grid"] or None)
         section = tuning_markdown(plan)
-        results = sweep_dir / "results.md"
+        results = sweep_folder.results_md(sweep_dir)
         head = results.read_text() + "\n" if final is not None else "# No final jobs\n\nNo group had a completed trial to test.\n\n"
         results.write_text(head + section)
         print(f"\n{final['markdown'] if final is not None else ''}\n\n{section}\nresults: {results}", flush=True)

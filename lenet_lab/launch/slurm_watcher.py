@@ -11,9 +11,8 @@ writing its result (cancelled, killed at its time limit, its node lost), and wai
 captured, and on the first "accounting storage is disabled" says so in one line and from then on
 asks `scontrol show job`, which knows a job until MinJobAge (default 5 minutes) after it ended. A job
 scontrol no longer knows has ended; submitit then reports it as a job that left no result.
-Every other sacct error is still reported, once per distinct error. Also silenced: Lightning's advice
-to prepend `srun`, which it gives on any machine that has srun, a login node included, where it
-does not apply (the jobs themselves are started by srun).
+Every other sacct error is still reported, once per distinct error. (Lightning's advice to prepend
+`srun`, given on any machine that has srun, is silenced in startup.py.)
 """
 
 from __future__ import annotations

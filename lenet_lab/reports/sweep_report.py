@@ -49,11 +49,13 @@ def aggregate(
     test metric); every group is judged on its test counterpart (test/acc) against that reference,
     or against the group `baseline` names ("optimizer=sgd") when given."""
     paths = [Path(p) for p in paths]
-    for path in paths:
-        if (path / sweep_folder.TUNE_THEN_TEST_PLAN).is_file():  # one table of both would rank trials beside tested jobs
+    for path in paths:  # one table of a tune_then_test sweep's trials and final jobs would rank trials beside tested jobs
+        plan = next(iter(sorted(path.rglob(sweep_folder.TUNE_THEN_TEST_PLAN))), None) if path.is_dir() else None
+        if plan is not None:
+            tuned = plan.parent
             raise ValueError(
-                f"{path} is a tune_then_test sweep, whose trials and final jobs are never compared in one table: aggregate "
-                f"{path / sweep_folder.FINAL_DIR} (the tuned groups over seeds) or {path / sweep_folder.TUNING_DIR} (the trials)"
+                f"{tuned} is a tune_then_test sweep, whose trials and final jobs are never compared in one table: aggregate "
+                f"{tuned / sweep_folder.FINAL_DIR} (the tuned groups over seeds) or {tuned / sweep_folder.TUNING_DIR} (the trials)"
             )
     out = Path(out) if out else Path(os.path.commonpath([p.resolve() for p in paths]))
     job_dirs = find_job_dirs(paths)

@@ -15,7 +15,7 @@ from lightning.pytorch.callbacks import Callback
 class Pruned(Exception):
     """The search stopped this trial early: its val/acc after an epoch was not promising."""
 
-    def __init__(self, message: str, epochs: int):
+    def __init__(self, message: str, epochs: int = 0):
         super().__init__(message)
         # Validation ends before the epoch does: the epoch that was just validated counts as trained.
         self.epochs = epochs
