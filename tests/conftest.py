@@ -156,3 +156,11 @@ def skip_figures(monkeypatch) -> None:
 def quick_figures(monkeypatch):
     """skip_figures for one test: `pytestmark = pytest.mark.usefixtures("quick_figures")` in a file that trains."""
     skip_figures(monkeypatch)
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: where xdist is not installed nothing calls it
+def pytest_xdist_auto_num_workers(config) -> int:
+    """`-n auto` (pyproject's addopts): a worker per core, at most 4 (each imports torch, ~1 GB)."""
+    import os
+
+    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))

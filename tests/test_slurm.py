@@ -24,6 +24,9 @@ from tests.conftest import PROJECT, make_mnist_root
 from tests.slurm_cluster import INSTALL_HINT, missing_binaries, start_cluster
 from tests.test_launchers import job_dirs, metrics, results
 
+# One cluster at a time: under pytest-xdist every SLURM test runs in the same worker (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("slurm")
+
 # CPU-only jobs of one CPU each, small enough for any machine; plots off (matplotlib is slow to import).
 SLURM = (
     "-m", "hydra/launcher=slurm", "hydra.launcher.gpus_per_node=0", "hydra.launcher.cpus_per_task=1",
