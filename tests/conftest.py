@@ -158,12 +158,6 @@ def quick_figures(monkeypatch):
     skip_figures(monkeypatch)
 
 
-def pytest_collection_modifyitems(config, items) -> None:
-    """The SLURM tests (one xdist group, one worker) first: they mostly wait on their cluster, and that
-    wait then overlaps the rest of the suite instead of trailing it."""
-    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)  # stable: the order otherwise kept
-
-
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: where xdist is not installed nothing calls it
 def pytest_xdist_auto_num_workers(config) -> int:
     """`-n auto` (pyproject's addopts): a worker per core, at most 4 (each imports torch, ~1 GB)."""
