@@ -18,6 +18,7 @@ from omegaconf import DictConfig
 from lenet_lab import job_folder, sweep_folder
 from lenet_lab.config import launcher, overrides
 from lenet_lab.errors import UserError, report
+from lenet_lab.launch import joblib_workers
 from lenet_lab.reports.jobs import load_job
 from lenet_lab.reports.sweep_report import aggregate
 from lenet_lab.reports.tables import summarize
@@ -48,6 +49,8 @@ class AggregateSweep(Callback):
         sweep_dir = Path(config.hydra.sweep.dir)
         unfinished_sweeps.append((self, config))
         stop_signals.sweep_started(sweep_dir, launcher.name(config.hydra))
+        if launcher.name(config.hydra) == "joblib":  # its workers start deaf to the terminal's Ctrl-C: the sweep stops them
+            joblib_workers.install()
         try:
             for job in job_folder.find_job_dirs([sweep_dir]) if sweep_dir.is_dir() else []:
                 job_folder.check_resumable(job)

@@ -120,6 +120,9 @@ def _take_signals() -> None:
     for signum in SIGNALS:
         signal.signal(signum, _handle)
     state.installed = True
+    # A joblib worker starts with SIGINT blocked (launch/joblib_workers.py): from here on it is handled,
+    # a Ctrl-C that came while the worker started included.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
 
 
 def _give_back_signals() -> None:
