@@ -48,8 +48,9 @@ class AggregateSweep(Callback):
         """Before any job: a stop from now on ends with this sweep's tables; a rerun's damaged job files are named."""
         sweep_dir = Path(config.hydra.sweep.dir)
         unfinished_sweeps.append((self, config))
-        stop_signals.sweep_started(sweep_dir, launcher.name(config.hydra))
-        if launcher.name(config.hydra) == "joblib":  # its workers start deaf to the terminal's Ctrl-C: the sweep stops them
+        launched_by = launcher.name(config.hydra)
+        stop_signals.sweep_started(sweep_dir, launched_by)
+        if launched_by == "joblib":  # its workers start deaf to the terminal's Ctrl-C: the sweep stops them
             joblib_workers.install()
         try:
             for job in job_folder.find_job_dirs([sweep_dir]) if sweep_dir.is_dir() else []:

@@ -33,14 +33,14 @@ def missing_private_api() -> list[str]:
 
 def install() -> None:
     """Before a joblib sweep's workers start (no-op without joblib; one warning where loky changed)."""
-    try:
-        from joblib.externals.loky.backend import fork_exec as module
-    except ImportError:
-        module = None
     if missing := missing_private_api():
         log.warning("joblib lacks %s: a Ctrl-C while its workers start prints their tracebacks (lenet_lab/launch/joblib_workers.py needs updating)", ", ".join(missing))
         return
-    if module is not None and not getattr(module.fork_exec, "blocks_sigint", False):
+    try:
+        from joblib.externals.loky.backend import fork_exec as module
+    except ImportError:  # no joblib: no workers to start
+        return
+    if not getattr(module.fork_exec, "blocks_sigint", False):
         module.fork_exec = started_with_sigint_blocked(module.fork_exec)
 
 
