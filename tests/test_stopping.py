@@ -12,6 +12,7 @@ import sys
 import time
 
 import pytest
+import yaml
 
 import run
 from lenet_lab import sweep_callbacks
@@ -86,12 +87,13 @@ PHASES = {
 def test_one_signal_stops_a_sweep_which_the_same_command_resumes(monkeypatch, capsys, tmp_path, mnist_root, phase):
     patch, signum, job_0 = PHASES[phase]
     sweep = tmp_path / "sweep"
+    sigint_before = signal.getsignal(signal.SIGINT)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(*patch())
     code, out, err = run_cli(monkeypatch, capsys, sweep_args(mnist_root, sweep))
     monkeypatch.undo()
     assert code == 128 + signum, err[-3000:]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the command gave the signals back
+    assert signal.getsignal(signal.SIGINT) is sigint_before  # the command gave the signals back
     if job_0 is None:  # stopped before any job: nothing to tabulate
         assert not sweep.exists() or not job_dirs(sweep)
     else:
@@ -104,7 +106,10 @@ def test_one_signal_stops_a_sweep_which_the_same_command_resumes(monkeypatch, ca
     code, out, err = run_cli(monkeypatch, capsys, sweep_args(mnist_root, sweep))
     assert code == 0, err[-3000:]
     assert statuses(sweep) == {"0": "completed", "1": "completed", "2": "completed"}
-    assert all(json.loads((job / "metrics.json").read_text())["epochs"] == 2 for job in job_dirs(sweep))
+    recorded = [json.loads((job / "metrics.json").read_text()) for job in job_dirs(sweep)]
+    assert all(metrics["epochs"] == 2 for metrics in recorded)
+    # Every number a completed job has, job 0's too: stopped while testing, it kept its training's numbers.
+    assert all({"train/loss", "val/acc", "test/acc"} <= metrics.keys() for metrics in recorded), recorded[0]
 
 
 def test_a_signal_while_the_tables_are_written_lets_them_finish(monkeypatch, capsys, tmp_path, mnist_root):
@@ -189,6 +194,13 @@ def test_one_signal_stops_a_joblib_sweep_and_its_workers_record_their_jobs(slow_
     resumed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert statuses(sweep) == {str(n): "completed" for n in range(4)}
+    # joblib ran the jobs two at a time, each with its own seed, and their epoch lines reached the sweep's output.
+    assert "Joblib.Parallel(n_jobs=2," in resumed.stdout and "is launching 4 jobs" in resumed.stdout
+    assert resumed.stdout.count("epoch 1/2") >= 2  # jobs 2 and 3 (0 and 1 may have finished it before the stop)
+    jobs = job_dirs(sweep)
+    assert [yaml.safe_load((job / ".hydra" / "config.yaml").read_text())["seed"] for job in jobs] == [1, 2, 3, 4]
+    assert len({json.loads((job / "metrics.json").read_text())["train/loss"] for job in jobs}) == 4  # different seeds, different runs
+    assert [row["status"] for row in results(sweep)] == ["completed"] * 4
 
 
 def test_a_ctrl_c_while_joblibs_workers_start_is_no_traceback_and_no_lost_job(slow_mnist, tmp_path):

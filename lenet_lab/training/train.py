@@ -184,6 +184,11 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
         # before it counted (and logged) that epoch: keep its count.
         return max(trainer.current_epoch, int((previous or {}).get("epochs") or 0))
 
+    trained: dict[str, float] = {}  # the training's numbers once fit() ended: testing starts trainer.callback_metrics afresh
+
+    def logged() -> dict[str, float]:
+        return {name: float(value) for name, value in trainer.callback_metrics.items() if name in FINAL_METRICS}
+
     def outcome(status: str, **extra) -> dict:
         # A resumed job whose training was already done (it failed while testing) logs no new
         # training numbers: the earlier run's stand until replaced.
@@ -191,7 +196,8 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
         return {
             "status": status,
             **earlier,
-            **{name: float(value) for name, value in trainer.callback_metrics.items() if name in FINAL_METRICS},
+            **trained,
+            **logged(),
             "epochs": epochs_trained(),
             "num_params": sum(p.numel() for p in module.model.parameters() if p.requires_grad),
             **extra,
@@ -201,6 +207,7 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
     try:
         # weights_only: a checkpoint is data, never code to unpickle.
         trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
+        trained.update(logged())
         fitted = outcome("completed", train_time_s=clock.stop())
         if trainer.fast_dev_run:  # a check that the job runs: no numbers anyone could take for a result
             trainer.test(module, datamodule=datamodule, verbose=False)
@@ -230,6 +237,6 @@ def train(cfg: DictConfig, job_dir: str | Path, interactive: bool = False, label
     except Exception as error:
         finish(outcome("failed", error=f"{type(error).__name__}: {error}", train_time_s=clock.seconds()))
         raise
-    metrics = {**fitted, **{name: float(value) for name, value in trainer.callback_metrics.items() if name in FINAL_METRICS}}
+    metrics = {**fitted, **logged()}
     finish(metrics)
     return metrics
