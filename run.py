@@ -34,6 +34,7 @@ from lenet_lab.config.tree import print_config_tree
 from lenet_lab.errors import UserError, report
 from lenet_lab.job_folder import record_failed
 from lenet_lab.launch import submitit_patch
+from lenet_lab.launch.submission import refused_submission
 from lenet_lab.training import pruning, stop_signals
 from lenet_lab.training.train import train
 
@@ -142,7 +143,9 @@ def cli() -> None:
                 raise
             # Hydra could not make or write the output folder (it does so before any code of ours runs).
             sys.exit(report(UserError(f"cannot write the output folder: {error.strerror}: {error.filename} (choose another with hydra.run.dir=... or, for a sweep, hydra.sweep.dir=...)")))
-        except BaseException:
+        except BaseException as error:
+            if (refused := refused_submission(error)) is not None:
+                sys.exit(report(refused))
             if stop_signals.requested() is None:
                 raise
             # The stop ended Hydra's multirun (or the run) where it was: what it left is recorded.

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
@@ -23,14 +22,19 @@ from omegaconf import OmegaConf, open_dict
 from lenet_lab.config import launcher, placement
 from lenet_lab.config.threads import TORCH_DEFAULT, auto_threads, threads_per_job
 from lenet_lab.errors import UserError
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, run_here
+
+
+def project_on_path() -> dict[str, str]:
+    """Jobs started by submitit import the Hydra plugins this process found, the project's own
+    (hydra_plugins/ next to run.py) among them: the project root is on their path, as it is for a
+    command run from the project root."""
+    return {"PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")]))}
 
 
 def run(*args, cwd, env_extra=None, timeout=300):
-    # Jobs started by submitit import the Hydra plugins this process found, the project's own
-    # (hydra_plugins/ next to run.py) among them: the project root is on their path, as it is for a
-    # command run from the project root.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")])), **(env_extra or {})}
+    """`python run.py ARGS` in a fresh interpreter: for tests of the process itself (tests.conftest.run_here runs it in this one)."""
+    env = {**os.environ, **project_on_path(), **(env_extra or {})}
     return subprocess.run([sys.executable, str(PROJECT / "run.py"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -206,33 +210,15 @@ def test_launcher_names():
 # --- the same sweep under every launcher ------------------------------------------------------------
 
 
-def test_joblib_runs_two_jobs_in_parallel_each_with_its_own_seed(mnist_root, tmp_path):
-    pytest.importorskip("hydra_plugins.hydra_joblib_launcher", reason="needs the parallel extra: pip install -e '.[parallel]'")
-    sweep = tmp_path / "sweep"
-    command = (
-        "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "model=mlp", "seed=1,2", "epochs=1",
-        "data.val_size=20", f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false",
-    )  # fmt: skip
-    result = run(*command, cwd=tmp_path, env_extra={"LENET_LAB_DATA": str(mnist_root)})
-    assert result.returncode == 0, result.stderr[-3000:]
-    jobs = job_dirs(sweep)
-    assert [yaml.safe_load((job / ".hydra" / "config.yaml").read_text())["seed"] for job in jobs] == [1, 2]
-    assert [metrics(job)["status"] for job in jobs] == ["completed", "completed"]
-    assert metrics(jobs[0])["train/loss"] != metrics(jobs[1])["train/loss"]  # different seeds, different runs
-    assert "Joblib.Parallel(n_jobs=2," in result.stdout and "is launching 2 jobs" in result.stdout
-    assert result.stdout.count("epoch 1/1") == 2  # the workers' epoch lines reach the sweep's output
-    assert [row["status"] for row in results(sweep)] == ["completed", "completed"]
-
-
 def test_submitit_local_runs_two_jobs_and_records_a_failure_like_any_sweep(mnist_root, tmp_path):
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher", reason="needs the parallel extra: pip install -e '.[parallel]'")
     sweep = tmp_path / "sweep"
     # StepLR(step_size=0) divides by zero after the first epoch: job 1 fails mid-training.
-    result = run(
+    result = run_here(
         "-m", "hydra/launcher=submitit_local", "hydra.launcher.cpus_per_task=1", "model=mlp", "lr_scheduler=step",
         "lr_scheduler.step_size=1,0", "epochs=2", "data.val_size=20", f"hydra.sweep.dir={sweep}",
         "hydra.callbacks.aggregate.plots=false",
-        cwd=tmp_path, env_extra={"LENET_LAB_DATA": str(mnist_root)},
+        cwd=tmp_path, env={"LENET_LAB_DATA": str(mnist_root), **project_on_path()},
     )  # fmt: skip
     assert result.returncode == 1, result.stderr[-3000:]
     jobs = job_dirs(sweep)
@@ -252,13 +238,15 @@ def test_slurm_config_reaches_sbatch(mnist_root, tmp_path):
     (bin_dir / "sbatch").write_text(f'#!/bin/sh\ncp "$1" {script}\necho "sbatch: not a cluster" >&2\nexit 1\n')
     for tool in bin_dir.iterdir():
         tool.chmod(0o755)
-    result = run(
+    result = run_here(
         "-m", "hydra/launcher=slurm", "hydra.launcher.partition=gpu", "hydra.launcher.timeout_min=30",
         "hydra.launcher.gpus_per_node=2", "hydra.launcher.tasks_per_node=2", "hydra.launcher.mem_gb=8",
         "model=mlp", "seed=1,2", f"hydra.sweep.dir={tmp_path / 'sweep'}",
-        cwd=tmp_path, env_extra={"LENET_LAB_DATA": str(mnist_root), "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
+        cwd=tmp_path, env={"LENET_LAB_DATA": str(mnist_root), "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
     )  # fmt: skip
-    assert result.returncode != 0 and "not a cluster" in result.stderr
+    # A refusal is bad input like any other: one line with what sbatch said, exit code 2.
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert result.stderr.strip().splitlines()[-1].startswith("error: the cluster refused the sweep's jobs: sbatch: not a cluster")
     lines = set(script.read_text().splitlines())
     expected = ("--partition=gpu", "--time=30", "--gpus-per-node=2", "--ntasks-per-node=2", "--cpus-per-task=4", "--mem=8GB", "--array=0-1%2")
     assert {f"#SBATCH {option}" for option in expected} <= lines
