@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import shutil
 import struct
+import subprocess
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -90,7 +91,7 @@ TRAINED_JOB = ("data.batch_size=16", "epochs=2", "optimizer.lr=0.01", "lr_schedu
 @pytest.fixture(scope="session")
 def trained_job(tmp_path_factory, mnist_root):
     """`python run.py` of the default LeNet on the tiny digits (TRAINED_JOB's overrides), tested, its
-    evaluation figures drawn: (job folder, the metrics train() returned). Read-only."""
+    evaluation figures drawn (the one job that draws them): (job folder, the metrics train() returned). Read-only."""
     from lenet_lab.evaluation import figures, job_evaluation
     from lenet_lab.training.train import train
 
@@ -111,6 +112,26 @@ def trained_job_copy(trained_job, tmp_path):
     return copy, metrics
 
 
+def run_here(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`python run.py ARGS` in `cwd`, run in this process (run.cli): its exit code, stdout and stderr, as
+    subprocess.run would return them. For tests of what the command does; a test of the process itself (a
+    signal, a worker, an interpreter without a package) starts one. `env`: variables set while it runs."""
+    import run
+
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as monkeypatch, redirect_stdout(out), redirect_stderr(err):
+        monkeypatch.chdir(cwd)
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setattr(sys, "argv", ["run.py", *args])
+        try:
+            run.cli()
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
+    return subprocess.CompletedProcess(["run.py", *args], code, out.getvalue(), err.getvalue())
+
+
 SMALL_SWEEP = ("model=lenet,resnet18", "optimizer=adam,sgd", "epochs=1", "logger=[tensorboard,csv]", "threads=1")
 
 
@@ -120,22 +141,13 @@ def small_sweep(tmp_path_factory, mnist_root):
     digits, run in this process (run.cli), aggregated as every sweep is: SimpleNamespace(dir, code, stdout,
     stderr). Four jobs, each logged to TensorBoard and to CSV; their evaluation figures are skip_figures'
     one pixel (the sweep's own figures are drawn). Read-only."""
-    import run
-
     folder = tmp_path_factory.mktemp("small_sweep")
     sweep = folder / "sweep"
-    out, err = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as monkeypatch, redirect_stdout(out), redirect_stderr(err):
+    with pytest.MonkeyPatch.context() as monkeypatch:
         skip_figures(monkeypatch)
-        monkeypatch.chdir(folder)
-        monkeypatch.setattr(sys, "argv", ["run.py", "-m", *SMALL_SWEEP, f"data.root={mnist_root}", "data.val_size=20", f"hydra.sweep.dir={sweep}"])
-        try:
-            run.cli()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code
+        result = run_here("-m", *SMALL_SWEEP, f"data.root={mnist_root}", "data.val_size=20", f"hydra.sweep.dir={sweep}", cwd=folder)
     before = folder_state(sweep)
-    yield SimpleNamespace(dir=sweep, code=code, stdout=out.getvalue(), stderr=err.getvalue())
+    yield SimpleNamespace(dir=sweep, code=result.returncode, stdout=result.stdout, stderr=result.stderr)
     assert_unchanged(sweep, before)
 
 
@@ -152,15 +164,22 @@ def skip_figures(monkeypatch) -> None:
     monkeypatch.setattr(job_evaluation, "figures", stand_in)
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def quick_figures(monkeypatch):
-    """skip_figures for one test: `pytestmark = pytest.mark.usefixtures("quick_figures")` in a file that trains."""
+    """skip_figures in every test: the evaluation figures are drawn only where a test looks at them, by
+    putting lenet_lab.evaluation.figures back, as the session's trained_job does (tests/test_evaluate.py
+    reads its figures). A module or session fixture that trains calls skip_figures itself."""
     skip_figures(monkeypatch)
 
 
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: where xdist is not installed nothing calls it
 def pytest_xdist_auto_num_workers(config) -> int:
-    """`-n auto` (pyproject's addopts): a worker per core, at most 4 (each imports torch, ~1 GB)."""
+    """`-n auto` (pyproject's addopts): a worker per core, at most 4 (each imports torch, ~1 GB), and one
+    more where the SLURM tests run: they mostly wait on their clusters, the others keep the cores busy."""
     import os
 
-    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+    from tests.slurm_cluster import missing_binaries
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    slurm_tests_run = "not slurm" not in (config.option.markexpr or "") and not missing_binaries()
+    return max(1, min(4, cores + slurm_tests_run))

@@ -14,10 +14,6 @@ from lenet_lab.training.trained_model import checkpoint_path
 
 FAST = ("model=mlp", "optimizer.lr=0.01", "threads=1")
 
-# The jobs trained here are tested, and no test here looks at their figures (tests/test_evaluate.py does).
-pytestmark = pytest.mark.usefixtures("quick_figures")
-
-
 def test_early_stopping_stops_and_says_when(compose_config, tmp_path):
     # With the best epoch tested too: testing from best.ckpt must not bring back early stopping's state of that epoch.
     metrics = train(compose_config(*FAST, "epochs=20", "callbacks=[early_stopping,checkpoint_best]", "callbacks.early_stopping.patience=1", "test_on=best"), tmp_path)

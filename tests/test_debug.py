@@ -9,10 +9,6 @@ from lenet_lab.training.train import train
 
 FAST = ("model=mlp", "threads=1")
 
-# The jobs trained here are tested, and no test here looks at their figures (tests/test_evaluate.py does).
-pytestmark = pytest.mark.usefixtures("quick_figures")
-
-
 class TrainBatches(pl.Callback):
     """The labels of every training batch, per epoch."""
 

@@ -86,7 +86,7 @@ def test_config_builds_it_with_the_papers_input(compose_config):
     assert trainable(build_model(cfg.model)) == 60_000
 
 
-def test_trains_through_the_framework_with_its_own_loss(compose_config, tmp_path, quick_figures):
+def test_trains_through_the_framework_with_its_own_loss(compose_config, tmp_path):
     from lenet_lab.training.train import train
 
     cfg = compose_config("model=lenet5_1998", "optimizer=sgd", "optimizer.lr=0.01", "data.batch_size=4", "epochs=1", "threads=1")

@@ -16,19 +16,14 @@ def python(code: str) -> subprocess.CompletedProcess:
 
 def test_importing_the_package_registers_nothing():
     code = (
-        "import warnings; before = list(warnings.filters)\n"
         "from omegaconf import OmegaConf\n"
-        "import lenet_lab.training.train, lenet_lab.reports.sweep_report, lenet_lab.predict\n"
-        "assert not OmegaConf.has_resolver('unique_dir') and not OmegaConf.has_resolver('job_devices')\n"
-        "import lenet_lab.startup\n"
-        "assert OmegaConf.has_resolver('unique_dir') and OmegaConf.has_resolver('job_devices')\n"
+        "import lenet_lab.training.train, lenet_lab.reports.sweep_report\n"
+        "assert not OmegaConf.has_resolver('unique_dir') and not OmegaConf.has_resolver('job_devices'), 'a library module registered'\n"
+        "import lenet_lab.predict\n"
+        "assert OmegaConf.has_resolver('unique_dir') and OmegaConf.has_resolver('job_devices'), 'lenet_lab.predict is an entry point: it imports startup'\n"
     )
     result = python(code)
-    assert result.returncode != 0 and "AssertionError" in result.stderr and "line 4" in result.stderr, (
-        "lenet_lab.predict is an entry point: it imports startup"
-    )
-    result = python(code.replace(", lenet_lab.predict", ""))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 def test_importing_the_package_changes_nothing():

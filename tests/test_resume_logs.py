@@ -11,10 +11,6 @@ from tests.interruption import train_interrupted_in_epoch_3
 
 HAS_MLFLOW = importlib.util.find_spec("mlflow") is not None
 
-# The jobs trained here are tested, and no test here looks at their figures (tests/test_evaluate.py does).
-pytestmark = pytest.mark.usefixtures("quick_figures")
-
-
 @pytest.mark.parametrize("loggers", ["[csv]", pytest.param("[csv,mlflow]", marks=pytest.mark.skipif(not HAS_MLFLOW, reason="needs the [mlflow] extra"))])
 def test_interrupted_job_resumes_into_the_same_logs(compose_config, tmp_path, monkeypatch, loggers):
     job = tmp_path / "job"

@@ -61,7 +61,7 @@ def test_multirun_sweep_leaves_one_job_dir_per_combination(small_sweep):
     assert "| model" in small_sweep.stdout and "| optimizer" in small_sweep.stdout
 
 
-def test_a_failing_job_does_not_sink_the_sweep_and_a_rerun_skips_finished_jobs(mnist_root, tmp_path, monkeypatch, capsys, quick_figures):
+def test_a_failing_job_does_not_sink_the_sweep_and_a_rerun_skips_finished_jobs(mnist_root, tmp_path, monkeypatch, capsys):
     sweep = tmp_path / "sweep"
     monkeypatch.chdir(tmp_path)
     # StepLR(step_size=0) builds, then divides by zero when it first steps, after epoch 1: jobs 1

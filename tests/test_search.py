@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from lenet_lab.studies.space import search_space, trial_overrides
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, run_here
 from tests.test_launchers import job_dirs, metrics, results, run
 
 optuna = pytest.importorskip("optuna", minversion="4", reason="needs the search extra: pip install -e '.[search]'")
@@ -63,11 +63,11 @@ SEARCH = ("hparams_search=optuna", "model=mlp", "epochs=1", "data.val_size=20", 
 def test_optuna_search_of_three_trials_aggregates_prints_the_best_and_continues_its_study(mnist_root, tmp_path):
     sweep = tmp_path / "sweep"
     env = {"LENET_LAB_DATA": str(mnist_root)}
-    first = run(*SEARCH, "hydra.sweeper.n_trials=2", f"hydra.sweep.dir={sweep}", cwd=tmp_path, env_extra=env)
+    first = run_here(*SEARCH, "hydra.sweeper.n_trials=2", f"hydra.sweep.dir={sweep}", cwd=tmp_path, env=env)
     assert first.returncode == 0, first.stderr[-3000:]
     assert len(job_dirs(sweep)) == 2
     # The same command into the same folder continues the study: only what is left of the budget runs.
-    result = run(*SEARCH, "hydra.sweeper.n_trials=3", f"hydra.sweep.dir={sweep}", cwd=tmp_path, env_extra=env)
+    result = run_here(*SEARCH, "hydra.sweeper.n_trials=3", f"hydra.sweep.dir={sweep}", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "2 of 3 trials there" in result.stdout + result.stderr
     jobs = job_dirs(sweep)
@@ -93,7 +93,7 @@ def test_optuna_search_of_three_trials_aggregates_prints_the_best_and_continues_
     for name in ("optimization_history.png", "param_importances.png", "parallel_coordinate.png"):
         assert (sweep / name).read_bytes()[:4] == b"\x89PNG", name
     # A study whose budget is spent runs nothing more.
-    again = run(*SEARCH, "hydra.sweeper.n_trials=3", f"hydra.sweep.dir={sweep}", cwd=tmp_path, env_extra=env)
+    again = run_here(*SEARCH, "hydra.sweeper.n_trials=3", f"hydra.sweep.dir={sweep}", cwd=tmp_path, env=env)
     assert again.returncode == 0 and len(job_dirs(sweep)) == 3 and "Launching" not in again.stdout + again.stderr
 
 
@@ -103,7 +103,7 @@ def test_a_trial_cut_off_mid_run_runs_again_in_its_own_folder(mnist_root, tmp_pa
     sweep = tmp_path / "sweep"
     study = optuna.create_study(study_name="lenet_lab", storage=open_storage(str(sweep / JOURNAL_FILE)), direction="maximize")
     cut_off = study.ask({"optimizer.lr": FloatDistribution(1e-3, 1e-2, log=True)})
-    result = run(*SEARCH, "hydra.sweeper.n_trials=1", f"hydra.sweep.dir={sweep}", cwd=tmp_path, env_extra={"LENET_LAB_DATA": str(mnist_root)})
+    result = run_here(*SEARCH, "hydra.sweeper.n_trials=1", f"hydra.sweep.dir={sweep}", cwd=tmp_path, env={"LENET_LAB_DATA": str(mnist_root)})
     assert result.returncode == 0, result.stderr[-3000:]
     (job,) = job_dirs(sweep)
     assert job.name.startswith("0_") and f"optimizer.lr={cut_off.params['optimizer.lr']!r}" in job.name
@@ -114,9 +114,9 @@ def test_optuna_search_in_which_no_trial_completes_ends_like_any_failed_sweep(mn
     # No best trial exists: the sweep must still write its tables, list the failed jobs and exit 1, without a traceback.
     # StepLR(step_size=0) passes the checks before the first trial, then divides by zero in each trial's training.
     sweep = tmp_path / "sweep"
-    result = run(
+    result = run_here(
         "hparams_search=optuna", "hydra.sweeper.n_trials=2", "lr_scheduler=step", "lr_scheduler.step_size=0",
-        f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false", cwd=tmp_path, env_extra={"LENET_LAB_DATA": str(mnist_root)},
+        f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false", cwd=tmp_path, env={"LENET_LAB_DATA": str(mnist_root)},
     )  # fmt: skip
     assert result.returncode == 1, result.stderr[-3000:]
     assert "Traceback" not in result.stderr + result.stdout
@@ -129,7 +129,7 @@ def test_optuna_search_in_which_no_trial_completes_ends_like_any_failed_sweep(mn
 def test_a_search_whose_trials_would_all_fail_is_one_line_before_its_first_trial(tmp_path):
     # What every trial shares is checked as a grid's jobs are: missing data stops the search before any job.
     sweep = tmp_path / "sweep"
-    result = run("hparams_search=optuna", "hydra.sweeper.n_trials=2", f"data.root={tmp_path / 'no_mnist'}", "data.download=false", f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    result = run_here("hparams_search=optuna", "hydra.sweeper.n_trials=2", f"data.root={tmp_path / 'no_mnist'}", "data.download=false", f"hydra.sweep.dir={sweep}", cwd=tmp_path)
     assert result.returncode == 2, result.stderr[-3000:]
     (line,) = [line for line in result.stderr.splitlines() if "error" in line.lower()]  # beside Optuna's "A new study created"
     assert line.startswith("error: every trial would fail: ") and "MNIST files missing" in line and "Traceback" not in result.stderr
@@ -138,7 +138,7 @@ def test_a_search_whose_trials_would_all_fail_is_one_line_before_its_first_trial
 
 def test_any_storage_url_holds_the_study(mnist_root, tmp_path):
     url = f"sqlite:///{tmp_path / 'search.db'}"
-    result = run(*SEARCH, "hydra.sweeper.n_trials=1", f"hydra.sweeper.storage={url}", f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path, env_extra={"LENET_LAB_DATA": str(mnist_root)})
+    result = run_here(*SEARCH, "hydra.sweeper.n_trials=1", f"hydra.sweeper.storage={url}", f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path, env={"LENET_LAB_DATA": str(mnist_root)})
     assert result.returncode == 0, result.stderr[-3000:]
     assert not (tmp_path / "sweep" / JOURNAL_FILE).exists()
     assert [t.state for t in optuna.load_study(study_name="lenet_lab", storage=url).trials] == [TrialState.COMPLETE]
@@ -151,12 +151,12 @@ def test_median_pruner_stops_trials_in_joblib_processes_and_records_them_pruned(
     pytest.importorskip("optuna_integration", reason="needs the search extra: pip install -e '.[search]'")
     pytest.importorskip("hydra_plugins.hydra_joblib_launcher", reason="needs the parallel extra: pip install -e '.[parallel]'")
     sweep = tmp_path / "sweep"
-    result = run(
+    result = run_here(
         *SEARCH[:2], "epochs=3", *SEARCH[3:], "hydra.sweeper.n_trials=6", f"hydra.sweep.dir={sweep}",
         # A median after one finished trial (the preset waits for 5): pruning shows in a few trials.
         "hydra.sweeper.pruner={_target_:optuna.pruners.MedianPruner,n_startup_trials:1}",
         "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.n_jobs=2",
-        cwd=tmp_path, env_extra={"LENET_LAB_DATA": str(mnist_root)},
+        cwd=tmp_path, env={"LENET_LAB_DATA": str(mnist_root)},
     )  # fmt: skip
     # Pruned trials are neither failures nor results: the sweep ends well.
     assert result.returncode == 0, result.stderr[-3000:]
@@ -188,7 +188,7 @@ def test_pruner_settings_name_a_preset_or_any_optuna_pruner():
 
 
 def test_an_unknown_pruner_is_one_line(tmp_path, mnist_root):
-    result = run(*SEARCH, "hydra.sweeper.pruner=median_of_means", f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path, env_extra={"LENET_LAB_DATA": str(mnist_root)})
+    result = run_here(*SEARCH, "hydra.sweeper.pruner=median_of_means", f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path, env={"LENET_LAB_DATA": str(mnist_root)})
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "error: hydra.sweeper.pruner=median_of_means: unknown; use median, hyperband" in result.stderr
 
@@ -207,7 +207,7 @@ def test_optuna_dashboard_serves_the_study_of_a_search(mnist_root, tmp_path):
     if dashboard is None:
         pytest.skip("optuna-dashboard not installed (pip install -e '.[search]')")
     sweep = tmp_path / "sweep"
-    result = run(*SEARCH, "hydra.sweeper.n_trials=2", "hydra.sweeper.plots=false", f"hydra.sweep.dir={sweep}", cwd=tmp_path, env_extra={"LENET_LAB_DATA": str(mnist_root)})
+    result = run_here(*SEARCH, "hydra.sweeper.n_trials=2", "hydra.sweeper.plots=false", f"hydra.sweep.dir={sweep}", cwd=tmp_path, env={"LENET_LAB_DATA": str(mnist_root)})
     assert result.returncode == 0, result.stderr[-3000:]
     port = free_port()
     server = subprocess.Popen([dashboard, str(sweep / JOURNAL_FILE), "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -241,7 +241,7 @@ def test_tune_then_test_tunes_each_group_alike_then_compares_their_best_over_fre
         "model=mlp", "epochs=1", "data.val_size=20", f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false",
     )  # fmt: skip
     env = {"LENET_LAB_DATA": str(mnist_root)}
-    result = run(*command, cwd=tmp_path, env_extra=env)
+    result = run_here(*command, cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     tuning, final = job_dirs(sweep / "tuning"), job_dirs(sweep / "final")
     configs = {job: yaml.safe_load((job / ".hydra" / "config.yaml").read_text()) for job in tuning + final}
@@ -270,7 +270,7 @@ def test_tune_then_test_tunes_each_group_alike_then_compares_their_best_over_fre
     assert len(results(sweep / "tuning")) == 4
     assert (sweep / "tuning_plots" / "optimizer=adam" / "optimization_history.png").is_file()
     # The same command continues: no trial and no final job runs again.
-    again = run(*command, cwd=tmp_path, env_extra=env)
+    again = run_here(*command, cwd=tmp_path, env=env)
     assert again.returncode == 0, again.stderr[-3000:]
     assert again.stdout.count("already completed, skipped") == 4 and len(job_dirs(sweep / "tuning")) == 4
     # Aggregating the sweep folder by hand would rank trials beside tested jobs: refused, naming the two folders.
@@ -285,8 +285,8 @@ def test_tune_then_test_tunes_each_group_alike_then_compares_their_best_over_fre
 
 
 def test_tune_then_test_refuses_a_tuning_seed_among_the_test_seeds(tmp_path, mnist_root):
-    result = run(
-        "hparams_search=tune_then_test", "hydra.sweeper.seeds=3", "hydra.sweeper.tuning_seed=2", f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path, env_extra={"LENET_LAB_DATA": str(mnist_root)}
+    result = run_here(
+        "hparams_search=tune_then_test", "hydra.sweeper.seeds=3", "hydra.sweeper.tuning_seed=2", f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path, env={"LENET_LAB_DATA": str(mnist_root)}
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "error: hydra.sweeper.tuning_seed=2 must not be a test seed (1-3)" in result.stderr

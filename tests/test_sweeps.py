@@ -1,13 +1,10 @@
 """sweeps/*.yaml: every write-up table composes, runs in quick form, and ends with published vs measured.
 
-One real `python run.py +sweep=NAME` subprocess per sweep file, on the tiny synthetic MNIST, one
-epoch of one Lightning step per job.
+One `python run.py +sweep=NAME` per sweep file, run in this process (tests.conftest.run_here), on the
+tiny synthetic MNIST, one epoch of one Lightning step per job, the jobs' evaluation figures not drawn.
 """
 
 import json
-import os
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -16,7 +13,7 @@ from hydra import compose, initialize_config_dir
 
 import lenet_lab.startup  # noqa: F401  (registers the config schema, as run.py does)
 from hydra_plugins.lenet_lab.row_sweeper import row_jobs, sweep_file_values
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, run_here
 
 SWEEPS = sorted(path.stem for path in (PROJECT / "sweeps").glob("*.yaml"))
 # One Lightning step of one batch (batch-size-1 rows would otherwise take ~256 images a step).
@@ -28,9 +25,7 @@ def rows_of(name: str) -> dict:
 
 
 def run_sweep(name, sweep_dir, mnist_root, *extra):
-    env = {**os.environ, "LENET_LAB_DATA": str(mnist_root)}
-    command = [sys.executable, str(PROJECT / "run.py"), f"+sweep={name}", *QUICK, f"hydra.sweep.dir={sweep_dir}", *extra]
-    return subprocess.run(command, cwd=sweep_dir.parent, env=env, capture_output=True, text=True, timeout=600)
+    return run_here(f"+sweep={name}", *QUICK, f"hydra.sweep.dir={sweep_dir}", *extra, cwd=sweep_dir.parent, env={"LENET_LAB_DATA": str(mnist_root)})
 
 
 def test_the_six_write_up_tables_are_there():

@@ -17,8 +17,6 @@ EPOCHS = 2  # conftest's trained_job: the default LeNet, 2 epochs at a constant 
 ONE_THREAD = "threads=1"
 
 # The jobs trained here are tested, and no test here looks at their figures (tests/test_evaluate.py does).
-pytestmark = pytest.mark.usefixtures("quick_figures")
-
 
 def scalars(job_dir) -> dict[str, list[tuple[int, float]]]:
     values = {}
@@ -184,13 +182,18 @@ def test_test_every_epoch_gives_a_test_curve_beside_validation(compose_config, t
     assert len(logged.get("val/acc", [])) == (2 if val_size else 0)
 
 
-@pytest.mark.slow  # torch.compile's first compilation
-def test_a_compiled_model_trains_and_its_checkpoint_loads_uncompiled(compose_config, tmp_path):
+def test_a_compiled_model_trains_and_its_checkpoint_loads_uncompiled(compose_config, tmp_path, monkeypatch):
     from lenet_lab.training.trained_model import load_trained
 
+    # TorchDynamo traces the model as with any backend; "eager" runs the captured graph instead of
+    # generating code for it (inductor's compilation: ~30 s of CPU, nothing this test looks at).
+    compiled, compile_ = [], torch.nn.Module.compile
+    monkeypatch.setattr(torch.nn.Module, "compile", lambda self, **kwargs: (compiled.append(self), compile_(self, backend="eager", **kwargs))[1])
     cfg = compose_config(ONE_THREAD, "model.compile=true", "data.batch_size=16", "epochs=1")
     metrics = train(cfg, tmp_path)
     assert metrics["status"] == "completed"
+    (model,) = compiled
+    assert model._compiled_call_impl is not None  # trained compiled
     weights = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)["state_dict"]
     assert "model.features.0.weight" in weights and not any("_orig_mod" in name for name in weights)  # names as without compile
     model = load_trained(tmp_path).model

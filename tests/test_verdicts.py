@@ -187,7 +187,7 @@ def simulated_false_verdicts(k: int, tables: int, seed: int, choose_on_test: boo
 
 @pytest.mark.parametrize("k", [2, 5, 10])
 def test_false_verdicts_stay_at_five_percent_among_equal_groups(k):
-    tables = 2000
+    tables = 1000  # the rule's rates (2-5 %) stay clear of the bound, 5 % + 1.4 %, and of the earlier rule's 10 %
     rate = simulated_false_verdicts(k, tables, seed=1000 + k)
     assert rate <= 0.05 + 2 * math.sqrt(0.05 * 0.95 / tables), rate
 
