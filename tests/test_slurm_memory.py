@@ -12,10 +12,9 @@ import pytest
 from tests import slurm_cluster
 from tests.slurm_cluster import start_cluster
 from tests.test_launchers import job_dirs, metrics, results
-from tests.test_slurm import run_sweep, skip_without_slurm
+from tests.test_slurm import SECOND_CLUSTER, run_sweep, skip_without_slurm
 
-# One cluster at a time: under pytest-xdist every SLURM test runs in the same worker (--dist loadgroup).
-pytestmark = pytest.mark.xdist_group("slurm")
+pytestmark = SECOND_CLUSTER  # in the worker of test_slurm.py's second group, after its tests
 
 MEMORY_WATCH = "JobAcctGatherType=jobacct_gather/linux\nJobAcctGatherFrequency=task=1\nJobAcctGatherParams=OverMemoryKill\n"
 
