@@ -8,6 +8,7 @@ session that nobody wrote into it.
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import struct
 import subprocess
@@ -115,7 +116,7 @@ def trained_job_copy(trained_job, tmp_path):
 def run_here(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """`python run.py ARGS` in `cwd`, run in this process (run.cli): its exit code, stdout and stderr, as
     subprocess.run would return them. For tests of what the command does; a test of the process itself (a
-    signal, a worker, an interpreter without a package) starts one. `env`: variables set while it runs."""
+    signal, an interpreter without a package) uses run_fresh. `env`: variables set while it runs."""
     import run
 
     out, err = io.StringIO(), io.StringIO()
@@ -132,15 +133,30 @@ def run_here(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subpro
     return subprocess.CompletedProcess(["run.py", *args], code, out.getvalue(), err.getvalue())
 
 
-SMALL_SWEEP = ("model=lenet,resnet18", "optimizer=adam,sgd", "epochs=1", "logger=[tensorboard,csv]", "threads=1")
+def project_on_path() -> dict[str, str]:
+    """PYTHONPATH with the project root in it: the jobs a launcher starts in their own interpreters
+    (submitit's) import run.py and the project's Hydra plugins from there, as when a user runs the
+    command from the project root."""
+    return {"PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")]))}
+
+
+def run_fresh(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`python run.py ARGS` in `cwd`, in a fresh interpreter: for a test of the process itself.
+    `env`: variables added to this process's environment (and project_on_path)."""
+    environment = {**os.environ, **project_on_path(), **(env or {})}
+    return subprocess.run([sys.executable, str(PROJECT / "run.py"), *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=timeout)
+
+
+SMALL_SWEEP = ("model=lenet,resnet18", "optimizer=adam,sgd", "epochs=1", "logger=[tensorboard,csv]", "tags=[smoke]", "threads=1")
 
 
 @pytest.fixture(scope="session")
 def small_sweep(tmp_path_factory, mnist_root):
-    """`python run.py -m model=lenet,resnet18 optimizer=adam,sgd epochs=1 logger=[tensorboard,csv]` on the tiny
-    digits, run in this process (run.cli), aggregated as every sweep is: SimpleNamespace(dir, code, stdout,
-    stderr). Four jobs, each logged to TensorBoard and to CSV; their evaluation figures are skip_figures'
-    one pixel (the sweep's own figures are drawn). Read-only."""
+    """`python run.py -m model=lenet,resnet18 optimizer=adam,sgd epochs=1 logger=[tensorboard,csv] tags=[smoke]`
+    on the tiny digits, run in this process (run_here), aggregated as every sweep is: SimpleNamespace(dir,
+    code, stdout, stderr). Four jobs, each logged to TensorBoard and to CSV; their evaluation figures are
+    skip_figures' one pixel (the sweep's own figures are drawn). Read-only: tests/test_run.py and
+    tests/test_loggers.py (which copies it) read it."""
     folder = tmp_path_factory.mktemp("small_sweep")
     sweep = folder / "sweep"
     with pytest.MonkeyPatch.context() as monkeypatch:

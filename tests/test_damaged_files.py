@@ -59,11 +59,11 @@ def unchanged(job, before) -> bool:
         ({"metrics": '{"status": "interrupted", "epo'}, "metrics.json", "delete it"),
     ],
 )
-def test_a_damaged_file_of_a_rerun_is_named_and_left_alone(monkeypatch, capsys, tmp_path, mnist_root, damage, named, says):
+def test_a_damaged_file_of_a_rerun_is_named_and_left_alone(monkeypatch, tmp_path, mnist_root, damage, named, says):
     job = tmp_path / "job"
     before = damaged_job(job, **damage)
     monkeypatch.chdir(tmp_path)
-    code, out, err = run_cli(monkeypatch, capsys, [*ARGS, f"data.root={mnist_root}", f"hydra.run.dir={job}"])
+    code, out, err = run_cli(tmp_path, [*ARGS, f"data.root={mnist_root}", f"hydra.run.dir={job}"])
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: ") and "Traceback" not in err, err
     assert f"{job / named} is damaged" in err and says in err and "nothing was changed" in err
@@ -71,22 +71,22 @@ def test_a_damaged_file_of_a_rerun_is_named_and_left_alone(monkeypatch, capsys, 
     assert not list(job.glob("events.out.tfevents.*"))
 
 
-def test_a_sweep_names_a_damaged_job_before_any_job_runs(monkeypatch, capsys, tmp_path, mnist_root):
+def test_a_sweep_names_a_damaged_job_before_any_job_runs(monkeypatch, tmp_path, mnist_root):
     sweep = tmp_path / "sweep"
     job = sweep / "1_data.val_size=20,epochs=1,model=mlp,seed=2"
     before = damaged_job(job, checkpoint=b"garbage")
     monkeypatch.chdir(tmp_path)
-    code, out, err = run_cli(monkeypatch, capsys, ["-m", *ARGS, "seed=1,2", f"data.root={mnist_root}", f"hydra.sweep.dir={sweep}"])
+    code, out, err = run_cli(tmp_path, ["-m", *ARGS, "seed=1,2", f"data.root={mnist_root}", f"hydra.sweep.dir={sweep}"])
     assert code == 2 and len(err.strip().splitlines()) == 1 and f"{job}/checkpoints/last.ckpt is damaged" in err, err
     assert unchanged(job, before)
     assert [p.name for p in sweep.iterdir()] == [job.name]  # job 0 did not run
 
 
 @pytest.mark.parametrize("mode", ["run", "sweep"])
-def test_an_output_folder_that_cannot_be_written_is_one_line(monkeypatch, capsys, tmp_path, mnist_root, mode):
+def test_an_output_folder_that_cannot_be_written_is_one_line(monkeypatch, tmp_path, mnist_root, mode):
     folder = "/proc/lenet_lab_cannot_be_here"
     args = [*ARGS, f"data.root={mnist_root}", f"hydra.run.dir={folder}"] if mode == "run" else ["-m", *ARGS, f"data.root={mnist_root}", f"hydra.sweep.dir={folder}"]
     monkeypatch.chdir(tmp_path)
-    code, out, err = run_cli(monkeypatch, capsys, args)
+    code, out, err = run_cli(tmp_path, args)
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: cannot write the output folder") and folder in err, err

@@ -8,8 +8,6 @@ import csv
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,20 +20,7 @@ from omegaconf import OmegaConf, open_dict
 from lenet_lab.config import launcher, placement
 from lenet_lab.config.threads import TORCH_DEFAULT, auto_threads, threads_per_job
 from lenet_lab.errors import UserError
-from tests.conftest import PROJECT, run_here
-
-
-def project_on_path() -> dict[str, str]:
-    """Jobs started by submitit import the Hydra plugins this process found, the project's own
-    (hydra_plugins/ next to run.py) among them: the project root is on their path, as it is for a
-    command run from the project root."""
-    return {"PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")]))}
-
-
-def run(*args, cwd, env_extra=None, timeout=300):
-    """`python run.py ARGS` in a fresh interpreter: for tests of the process itself (tests.conftest.run_here runs it in this one)."""
-    env = {**os.environ, **project_on_path(), **(env_extra or {})}
-    return subprocess.run([sys.executable, str(PROJECT / "run.py"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+from tests.conftest import PROJECT, project_on_path, run_here
 
 
 def job_dirs(sweep: Path) -> list[Path]:
@@ -175,10 +160,10 @@ def test_a_job_trained_on_two_spawned_cpu_processes_records_its_epochs(mnist_roo
     # from them (the main process's own Trainer never counts an epoch).
     monkeypatch.delenv("SLURM_NTASKS", raising=False)
     sweep = tmp_path / "sweep"
-    result = run(
+    result = run_here(
         "-m", "trainer.accelerator=cpu", "trainer.devices=2", "epochs=2", "data.val_size=20", "data.batch_size=16",
         f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false",
-        cwd=tmp_path, env_extra={"LENET_LAB_DATA": str(mnist_root)},
+        cwd=tmp_path, env={"LENET_LAB_DATA": str(mnist_root)},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     (job,) = job_dirs(sweep)

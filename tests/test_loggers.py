@@ -1,32 +1,32 @@
 """The logger group: TensorBoard, CSV, several at once; the tables read whichever log a job has."""
 
+import shutil
 import sys
 
 import pandas as pd
 import pytest
 
 import run
+from lenet_lab.aggregate import aggregate
 from lenet_lab.job_folder import csv_metric_files, event_files
 
 SAME_IN_BOTH = ["status", "epochs_completed", "train/acc", "val/acc", "test/acc", "best_val/acc", "best_val/epoch", "num_params"]
 
 
-def sweep(monkeypatch, tmp_path, capsys, mnist_root, name, *args):
-    """`python run.py -m ARGS` in this process, into tmp_path/name; returns the sweep folder."""
-    out = tmp_path / name
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "argv", ["run.py", "-m", "optimizer=adam,sgd", "epochs=2", "threads=1", f"data.root={mnist_root}", "data.val_size=20", f"hydra.sweep.dir={out}", *args])
-    run.cli()
-    capsys.readouterr()
-    return out
-
-
 @pytest.fixture(scope="module")
-def two_sweeps(tmp_path_factory, mnist_root):
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        capsys = type("NoCapture", (), {"readouterr": staticmethod(lambda: None)})
-        tmp = tmp_path_factory.mktemp("loggers")
-        return {logger: sweep(monkeypatch, tmp, capsys, mnist_root, logger, f"logger={logger}", "tags=[smoke]") for logger in ("tensorboard", "csv")}
+def two_sweeps(small_sweep, tmp_path_factory):
+    """conftest's small_sweep (every job logged to TensorBoard and to CSV, tagged smoke) copied twice, one
+    copy keeping only the jobs' TensorBoard event files, the other only their CSV logs, each aggregated
+    again as `python -m lenet_lab.aggregate FOLDER` does."""
+    folders = {}
+    for logger, other_logs in (("tensorboard", csv_metric_files), ("csv", event_files)):
+        folder = shutil.copytree(small_sweep.dir, tmp_path_factory.mktemp(logger) / "sweep")
+        for job in folder.glob("[0-9]*"):
+            for log in other_logs(job):
+                log.unlink()
+        aggregate([folder], formats=("csv",))
+        folders[logger] = folder
+    return folders
 
 
 def test_csv_only_sweep_aggregates_into_the_same_tables_as_tensorboard(two_sweeps):
@@ -34,8 +34,7 @@ def test_csv_only_sweep_aggregates_into_the_same_tables_as_tensorboard(two_sweep
     assert all(not event_files(job) and csv_metric_files(job) for job in csv.glob("[0-9]*"))
     assert all(event_files(job) and not csv_metric_files(job) for job in tb.glob("[0-9]*"))
     results = {name: pd.read_csv(folder / "results.csv") for name, folder in two_sweeps.items()}
-    assert list(results["csv"].job) == list(results["tensorboard"].job)  # `logger` is not a parameter: same folder names
-    pd.testing.assert_frame_equal(results["csv"][["job", "optimizer", *SAME_IN_BOTH]], results["tensorboard"][["job", "optimizer", *SAME_IN_BOTH]])
+    pd.testing.assert_frame_equal(results["csv"][["job", "model", "optimizer", *SAME_IN_BOTH]], results["tensorboard"][["job", "model", "optimizer", *SAME_IN_BOTH]])
     assert (results["csv"].status == "completed").all() and results["csv"]["best_val/acc"].notna().all()
     curves = {name: pd.read_csv(folder / "curves.csv")[["job", "tag", "step", "epoch", "value"]] for name, folder in two_sweeps.items()}
     pd.testing.assert_frame_equal(curves["csv"], curves["tensorboard"])
@@ -43,6 +42,14 @@ def test_csv_only_sweep_aggregates_into_the_same_tables_as_tensorboard(two_sweep
     keep = [c for c in comparison["csv"].columns if not c.startswith("train_time_s")]
     pd.testing.assert_frame_equal(comparison["csv"][keep], comparison["tensorboard"][keep])
     assert (csv / "curves.png").is_file()
+
+
+@pytest.mark.parametrize("logger, kept, left_out", [("csv", csv_metric_files, event_files), ("tensorboard", event_files, csv_metric_files)])
+def test_one_logger_writes_its_own_log_and_no_other(compose_config, tmp_path, logger, kept, left_out):
+    from lenet_lab.training.train import train
+
+    train(compose_config(f"logger={logger}", "model=mlp", "epochs=1", "threads=1"), tmp_path)
+    assert kept(tmp_path) and not left_out(tmp_path)  # the evaluation's figures, too, go to TensorBoard only with it
 
 
 def test_tags_reach_the_results_table_and_every_logger_that_keeps_the_config(two_sweeps):

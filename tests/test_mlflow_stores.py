@@ -45,16 +45,23 @@ def one_job(uri: str, job_dir) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("attempt", [1, 2, 3])
-def test_four_parallel_jobs_into_a_fresh_sqlite_store_lose_no_run_and_no_metric(tmp_path, attempt):
+def test_four_parallel_jobs_into_a_fresh_sqlite_store_lose_no_run_and_no_metric(tmp_path):
+    # Three fresh stores in a row, in one test: the four workers start once (importing Lightning and
+    # MLflow costs each several seconds), and the race has three chances to show.
+    for attempt in range(3):
+        parallel_jobs_into_a_fresh_store(tmp_path / f"attempt_{attempt}")
+
+
+def parallel_jobs_into_a_fresh_store(folder):
     from mlflow.tracking import MlflowClient
 
     from lenet_lab.training import mlflow_run
 
-    uri = f"sqlite:///{tmp_path / 'outputs' / 'mlflow.db'}"
+    folder.mkdir()
+    uri = f"sqlite:///{folder / 'outputs' / 'mlflow.db'}"
     store = mlflow_run.store(logger_config(uri), logger_config(uri).logger.mlflow, None)  # a job outside a sweep: experiment "runs"
     mlflow_run.create_store(*store)  # what the sweep's start does, once
-    errors = joblib.Parallel(n_jobs=4, backend="loky")(joblib.delayed(one_job)(uri, tmp_path / f"{n}_seed={n}") for n in range(4))
+    errors = joblib.Parallel(n_jobs=4, backend="loky")(joblib.delayed(one_job)(uri, folder / f"{n}_seed={n}") for n in range(4))
     assert errors == [None] * 4
     client = MlflowClient(uri)
     runs = client.search_runs([client.get_experiment_by_name(store[1]).experiment_id])

@@ -3,28 +3,23 @@
 import json
 import os
 import signal
-import sys
 import time
 
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-import run
 from lenet_lab.errors import DataError
 from lenet_lab.training.classifier import Classifier
 from lenet_lab.training.train import train
-from tests.conftest import make_mnist_root
+from tests.conftest import make_mnist_root, run_here
 from tests.interruption import train_interrupted_in_epoch_3
 
 
-def run_cli(monkeypatch, tmp_path, capsys, *args):
-    """`python run.py ARGS` in this process; returns (exit code, stderr)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "argv", ["run.py", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        run.cli()
-    return exit_info.value.code, capsys.readouterr().err
+def run_cli(tmp_path, *args):
+    """`python run.py ARGS` in this process (conftest's run_here), ending with an exit code: (it, stderr)."""
+    result = run_here(*args, cwd=tmp_path)
+    return result.returncode, result.stderr
 
 
 @pytest.mark.parametrize(
@@ -44,8 +39,8 @@ def run_cli(monkeypatch, tmp_path, capsys, *args):
         ("data.batches_per_step=0", "data.batches_per_step=0 must be at least 1"),
     ],
 )
-def test_bad_config_is_one_line_and_exit_code_2(monkeypatch, tmp_path, capsys, mnist_root, override, says):
-    code, err = run_cli(monkeypatch, tmp_path, capsys, override, f"data.root={mnist_root}", "data.val_size=20")
+def test_bad_config_is_one_line_and_exit_code_2(tmp_path, mnist_root, override, says):
+    code, err = run_cli(tmp_path, override, f"data.root={mnist_root}", "data.val_size=20")
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
     assert says in err
@@ -55,38 +50,38 @@ def test_bad_config_is_one_line_and_exit_code_2(monkeypatch, tmp_path, capsys, m
 
 
 @pytest.mark.parametrize("full_error", ["0", "1", None])
-def test_bad_config_is_one_line_whatever_hydra_full_error_says(monkeypatch, tmp_path, capsys, mnist_root, full_error):
+def test_bad_config_is_one_line_whatever_hydra_full_error_says(monkeypatch, tmp_path, mnist_root, full_error):
     if full_error is None:
         monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
     else:
         monkeypatch.setenv("HYDRA_FULL_ERROR", full_error)
-    code, err = run_cli(monkeypatch, tmp_path, capsys, "optimizer.learning_rate=0.1", f"data.root={mnist_root}")
+    code, err = run_cli(tmp_path, "optimizer.learning_rate=0.1", f"data.root={mnist_root}")
     assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
     assert os.environ.get("HYDRA_FULL_ERROR") == full_error  # the user's setting is left as it was
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
-def test_missing_accelerator_is_named(monkeypatch, tmp_path, capsys, mnist_root):
-    code, err = run_cli(monkeypatch, tmp_path, capsys, "trainer.accelerator=gpu", f"data.root={mnist_root}", "data.val_size=20")
+def test_missing_accelerator_is_named(tmp_path, mnist_root):
+    code, err = run_cli(tmp_path, "trainer.accelerator=gpu", f"data.root={mnist_root}", "data.val_size=20")
     assert code == 2 and "accelerator=gpu" in err and len(err.strip().splitlines()) == 1
 
 
-def test_sweep_without_data_fails_once_before_any_job(monkeypatch, tmp_path, capsys):
-    code, err = run_cli(monkeypatch, tmp_path, capsys, "-m", "seed=1,2", f"data.root={tmp_path / 'nowhere'}", "data.download=false")
+def test_sweep_without_data_fails_once_before_any_job(tmp_path):
+    code, err = run_cli(tmp_path, "-m", "seed=1,2", f"data.root={tmp_path / 'nowhere'}", "data.download=false")
     assert code == 2 and "MNIST files missing" in err and len(err.strip().splitlines()) == 1
     assert not list(tmp_path.rglob("metrics.json"))
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
-def test_sweep_checks_the_accelerator_and_group_options_before_any_job(monkeypatch, tmp_path, capsys, mnist_root):
+def test_sweep_checks_the_accelerator_and_group_options_before_any_job(tmp_path, mnist_root):
     for overrides, says in ((["trainer.accelerator=cpu,gpu"], "accelerator=gpu"), (["optimizer=adam,sgdd"], "sgdd")):
-        code, err = run_cli(monkeypatch, tmp_path, capsys, "-m", *overrides, f"data.root={mnist_root}", "data.val_size=20")
+        code, err = run_cli(tmp_path, "-m", *overrides, f"data.root={mnist_root}", "data.val_size=20")
         assert code == 2 and says in err and len(err.strip().splitlines()) == 1, err
     assert not list(tmp_path.rglob("metrics.json"))
 
 
-def test_sweep_values_are_checked_before_any_job_trains(monkeypatch, tmp_path, capsys, mnist_root):
-    code, err = run_cli(monkeypatch, tmp_path, capsys, "-m", "optimizer.lr=0.01,-1", f"data.root={mnist_root}", "data.val_size=20")
+def test_sweep_values_are_checked_before_any_job_trains(tmp_path, mnist_root):
+    code, err = run_cli(tmp_path, "-m", "optimizer.lr=0.01,-1", f"data.root={mnist_root}", "data.val_size=20")
     assert code == 2 and "job 1" in err and "optimizer.lr=-1" in err
     assert not list(tmp_path.rglob("metrics.json"))  # not even job 0 ran
 

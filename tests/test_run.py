@@ -13,7 +13,7 @@ from tensorboard.plugins.hparams import plugin_data_pb2
 
 from lenet_lab.job_folder import csv_metric_files
 from lenet_lab.reports.events import read_scalars
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, run_fresh
 from tests.test_stopping import run_cli
 
 
@@ -31,9 +31,6 @@ def hparams_of(job):
     raise AssertionError(f"no HParams in {job}")
 
 
-def run(*args, cwd, env_extra=None):
-    env = {**os.environ, **(env_extra or {})}
-    return subprocess.run([sys.executable, str(PROJECT / "run.py"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
 def test_multirun_sweep_leaves_one_job_dir_per_combination(small_sweep):
@@ -61,7 +58,7 @@ def test_multirun_sweep_leaves_one_job_dir_per_combination(small_sweep):
     assert "| model" in small_sweep.stdout and "| optimizer" in small_sweep.stdout
 
 
-def test_a_failing_job_does_not_sink_the_sweep_and_a_rerun_skips_finished_jobs(mnist_root, tmp_path, monkeypatch, capsys):
+def test_a_failing_job_does_not_sink_the_sweep_and_a_rerun_skips_finished_jobs(mnist_root, tmp_path, monkeypatch):
     sweep = tmp_path / "sweep"
     monkeypatch.chdir(tmp_path)
     # StepLR(step_size=0) builds, then divides by zero when it first steps, after epoch 1: jobs 1
@@ -70,7 +67,7 @@ def test_a_failing_job_does_not_sink_the_sweep_and_a_rerun_skips_finished_jobs(m
         "-m", "model=mlp", "model.hidden=[32],[16]", "lr_scheduler=step", "lr_scheduler.step_size=1,0",
         "epochs=2", f"data.root={mnist_root}", "data.val_size=20", f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.plots=false", "threads=1",
     ]  # fmt: skip
-    code, _, err = run_cli(monkeypatch, capsys, command)
+    code, _, err = run_cli(tmp_path, command)
     assert code == 1
     statuses = {job.name.split("_")[0]: json.loads((job / "metrics.json").read_text()) for job in sweep.glob("*_*")}
     assert {num: m["status"] for num, m in statuses.items()} == {"0": "completed", "1": "failed", "2": "completed", "3": "failed"}
@@ -80,7 +77,7 @@ def test_a_failing_job_does_not_sink_the_sweep_and_a_rerun_skips_finished_jobs(m
 
     # The same command again: completed jobs are skipped (not retrained), failed ones run again.
     stamps = {job.name: (job / "metrics.json").stat().st_mtime_ns for job in sweep.glob("*_*")}
-    code, out, _ = run_cli(monkeypatch, capsys, command)
+    code, out, _ = run_cli(tmp_path, command)
     assert code == 1
     assert out.count("already completed, skipped") == 2
     for job in sweep.glob("*_*"):
@@ -89,7 +86,7 @@ def test_a_failing_job_does_not_sink_the_sweep_and_a_rerun_skips_finished_jobs(m
 
 
 def test_missing_data_is_one_line_and_exit_code_2(tmp_path):
-    result = run("data.download=false", f"data.root={tmp_path / 'nowhere'}", cwd=tmp_path)
+    result = run_fresh("data.download=false", f"data.root={tmp_path / 'nowhere'}", cwd=tmp_path)  # the process: nothing else on stderr
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

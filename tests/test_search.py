@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from lenet_lab.studies.space import search_space, trial_overrides
-from tests.conftest import PROJECT, run_here
-from tests.test_launchers import job_dirs, metrics, results, run
+from tests.conftest import PROJECT, run_fresh, run_here
+from tests.test_launchers import job_dirs, metrics, results
 
 optuna = pytest.importorskip("optuna", minversion="4", reason="needs the search extra: pip install -e '.[search]'")
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution  # noqa: E402
@@ -57,7 +57,8 @@ def test_params_syntax_becomes_optuna_distributions():
 # --- a search, its study, its plots -------------------------------------------------------------
 
 
-SEARCH = ("hparams_search=optuna", "model=mlp", "epochs=1", "data.val_size=20", "hydra.callbacks.aggregate.plots=false")
+# The study's plots (Optuna's importance is a random forest: seconds) are drawn where a test looks at them.
+SEARCH = ("hparams_search=optuna", "model=mlp", "epochs=1", "data.val_size=20", "hydra.callbacks.aggregate.plots=false", "hydra.sweeper.plots=false")
 
 
 def test_optuna_search_of_three_trials_aggregates_prints_the_best_and_continues_its_study(mnist_root, tmp_path):
@@ -67,7 +68,7 @@ def test_optuna_search_of_three_trials_aggregates_prints_the_best_and_continues_
     assert first.returncode == 0, first.stderr[-3000:]
     assert len(job_dirs(sweep)) == 2
     # The same command into the same folder continues the study: only what is left of the budget runs.
-    result = run_here(*SEARCH, "hydra.sweeper.n_trials=3", f"hydra.sweep.dir={sweep}", cwd=tmp_path, env=env)
+    result = run_here(*SEARCH, "hydra.sweeper.n_trials=3", "hydra.sweeper.plots=true", f"hydra.sweep.dir={sweep}", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "2 of 3 trials there" in result.stdout + result.stderr
     jobs = job_dirs(sweep)
@@ -207,7 +208,7 @@ def test_optuna_dashboard_serves_the_study_of_a_search(mnist_root, tmp_path):
     if dashboard is None:
         pytest.skip("optuna-dashboard not installed (pip install -e '.[search]')")
     sweep = tmp_path / "sweep"
-    result = run_here(*SEARCH, "hydra.sweeper.n_trials=2", "hydra.sweeper.plots=false", f"hydra.sweep.dir={sweep}", cwd=tmp_path, env={"LENET_LAB_DATA": str(mnist_root)})
+    result = run_here(*SEARCH, "hydra.sweeper.n_trials=2", f"hydra.sweep.dir={sweep}", cwd=tmp_path, env={"LENET_LAB_DATA": str(mnist_root)})
     assert result.returncode == 0, result.stderr[-3000:]
     port = free_port()
     server = subprocess.Popen([dashboard, str(sweep / JOURNAL_FILE), "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -297,6 +298,6 @@ def test_a_search_without_the_search_extra_is_one_line(tmp_path, mnist_root):
     (tmp_path / "hidden" / "optuna").mkdir(parents=True)
     (tmp_path / "hidden" / "optuna" / "__init__.py").write_text("raise ImportError(\"No module named 'optuna'\")\n")
     env = {"LENET_LAB_DATA": str(mnist_root), "PYTHONPATH": os.pathsep.join([str(tmp_path / "hidden"), str(PROJECT)])}
-    result = run("hparams_search=optuna", f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path, env_extra=env)
+    result = run_fresh("hparams_search=optuna", f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path, env=env)
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-3000:]
     assert "error: a search needs the search extra: pip install -e '.[search]' (No module named 'optuna')" in result.stderr

@@ -21,7 +21,7 @@ import torch
 
 from lenet_lab.launch.slurm_watcher import read_scontrol, task_ids
 from lenet_lab.reports.events import read_scalars
-from tests.conftest import PROJECT, make_mnist_root
+from tests.conftest import PROJECT, make_mnist_root, project_on_path
 from tests.slurm_cluster import INSTALL_HINT, missing_binaries, start_cluster
 from tests.test_launchers import job_dirs, metrics, results
 
@@ -64,8 +64,7 @@ def sweep_command(cluster, *args: str, data: Path) -> tuple[list[str], dict]:
         **os.environ,
         **cluster.env,
         "LENET_LAB_DATA": str(data),
-        # Jobs import run.py and the project's Hydra plugins from the project root, as when submitted from there.
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")])),
+        **project_on_path(),  # jobs import run.py and the project's Hydra plugins, as when submitted from the project root
     }
     return [sys.executable, str(PROJECT / "run.py"), *SLURM, *args], env
 

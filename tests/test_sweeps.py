@@ -13,6 +13,7 @@ from hydra import compose, initialize_config_dir
 
 import lenet_lab.startup  # noqa: F401  (registers the config schema, as run.py does)
 from hydra_plugins.lenet_lab.row_sweeper import row_jobs, sweep_file_values
+from lenet_lab import sweep_folder
 from tests.conftest import PROJECT, run_here
 
 SWEEPS = sorted(path.stem for path in (PROJECT / "sweeps").glob("*.yaml"))
@@ -96,6 +97,10 @@ def test_sweep_runs_in_quick_form_and_reports_published_vs_measured(name, mnist_
     for path in jobs.values():
         assert json.loads((path / "metrics.json").read_text())["status"] == "completed"
         assert yaml.safe_load((path / ".hydra" / "config.yaml").read_text())["sweep"]["row"] == path.name.split("_", 1)[1]
+
+    if plots:  # the sweep file's figures, the training images from the jobs' own data folder among them
+        for name in (sweep_folder.CURVES_PNG, sweep_folder.PUBLISHED_PNG, sweep_folder.ROW_CURVES_PNG, sweep_folder.TRAIN_IMAGES_PNG):
+            assert (sweep / name).read_bytes()[:4] == b"\x89PNG", name
 
     table = pd.read_csv(sweep / "published.csv")
     expected = {(row, metric) for row, spec in rows.items() for metric in spec["published"]}
