@@ -2,7 +2,9 @@
 
 The session fixtures (`trained_job`, `small_sweep`) are read-only for the tests that use them: a test
 that changes a job folder copies it first (`trained_job_copy`), and each checks at the end of the
-session that nobody wrote into it.
+session that nobody wrote into it. run.py runs in the test's own process (`run_here`) unless the process
+itself is what a test looks at (`run_fresh`: a signal, a worker, stderr as a whole, a missing package);
+a job's evaluation figures are drawn only where a test looks at them (`quick_figures`).
 """
 
 from __future__ import annotations
@@ -192,8 +194,6 @@ def quick_figures(monkeypatch):
 def pytest_xdist_auto_num_workers(config) -> int:
     """`-n auto` (pyproject's addopts): a worker per core, at most 4 (each imports torch, ~1 GB), and one
     more where the SLURM tests run: they mostly wait on their clusters, the others keep the cores busy."""
-    import os
-
     from tests.slurm_cluster import missing_binaries
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -156,6 +156,7 @@ def test_under_joblib_a_signal_while_the_jobs_are_checked_stops_before_any_job(m
     assert "stopped by SIGTERM" in err and "Traceback" not in err
 
 
+@pytest.mark.slow  # a signal mid-run to joblib's workers, then the resume
 @pytest.mark.parametrize("how", ["SIGTERM to the command", "Ctrl-C in its terminal"])
 def test_one_signal_stops_a_joblib_sweep_and_its_workers_record_their_jobs(slow_mnist, tmp_path, how):
     sweep = tmp_path / "sweep"
@@ -204,6 +205,7 @@ def test_one_signal_stops_a_joblib_sweep_and_its_workers_record_their_jobs(slow_
     assert [row["status"] for row in results(sweep)] == ["completed"] * 3
 
 
+@pytest.mark.slow  # a signal to joblib's workers while they start
 def test_a_ctrl_c_while_joblibs_workers_start_is_no_traceback_and_no_lost_job(slow_mnist, tmp_path):
     # The workers are still importing torch: without launch/joblib_workers.py each printed its
     # KeyboardInterrupt traceback and joblib killed the others, a job just begun left without a record.
