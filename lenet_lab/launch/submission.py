@@ -4,7 +4,7 @@ FailedJobError traceback. Nothing was submitted, so nothing else needs recording
 
 from __future__ import annotations
 
-from lenet_lab.errors import UserError, one_line
+from lenet_lab.errors import UserError
 
 
 def refused_submission(error: BaseException) -> UserError | None:
@@ -16,4 +16,5 @@ def refused_submission(error: BaseException) -> UserError | None:
         return None
     if not isinstance(error, FailedJobError):
         return None
-    return UserError(f"the cluster refused the sweep's jobs: {one_line(error)} (the sbatch script is in the sweep folder's .submitit/)")
+    said = " ".join(str(error).split())  # sbatch's stderr, which submitit has also shown as it came
+    return UserError(f"the cluster refused the sweep's jobs: {said} (the sbatch script is in the sweep folder's .submitit/)")
