@@ -190,12 +190,30 @@ def quick_figures(monkeypatch):
     skip_figures(monkeypatch)
 
 
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", help="also run the tests marked slow (real trainings, signals to processes of their own); CI does")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Plain `pytest` is the quick pass a change is checked with: the few tests marked slow (they train
+    for real, or start and signal processes of their own) are skipped, with the reason, unless
+    --runslow is given. CI runs both (.ci/run)."""
+    if config.getoption("--runslow"):
+        return
+    skip = pytest.mark.skip(reason="slow: pytest --runslow runs it (CI does)")
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(skip)
+
+
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: where xdist is not installed nothing calls it
 def pytest_xdist_auto_num_workers(config) -> int:
     """`-n auto` (pyproject's addopts): a worker per core, at most 4 (each imports torch, ~1 GB), and one
-    more where the SLURM tests run: they mostly wait on their clusters, the others keep the cores busy."""
+    more where the SLURM tests run: they mostly wait on their clusters, the others keep the cores busy.
+    (One more for each of their two groups was slower on 2 cores: their jobs need the CPU too.)"""
     from tests.slurm_cluster import missing_binaries
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    slurm_tests_run = "not slurm" not in (config.option.markexpr or "") and not missing_binaries()
-    return max(1, min(4, cores + slurm_tests_run))
+    markexpr = config.option.markexpr or ""
+    slurm_tests_run = (not markexpr or ("slurm" in markexpr and "not slurm" not in markexpr)) and not missing_binaries()
+    return max(1, min(4, cores) + slurm_tests_run)

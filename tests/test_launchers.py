@@ -155,6 +155,7 @@ def test_a_multi_device_job_of_a_multirun_spawns_instead_of_rerunning_the_comman
 
 
 
+@pytest.mark.slow  # two spawned ranks, each importing torch and Lightning
 def test_a_job_trained_on_two_spawned_cpu_processes_records_its_epochs(mnist_root, tmp_path, monkeypatch):
     # Under ddp_spawn the training runs in child processes: what the job records must come back
     # from them (the main process's own Trainer never counts an epoch).
@@ -195,6 +196,7 @@ def test_launcher_names():
 # --- the same sweep under every launcher ------------------------------------------------------------
 
 
+@pytest.mark.slow  # submitit's workers: an interpreter each
 def test_submitit_local_runs_two_jobs_and_records_a_failure_like_any_sweep(mnist_root, tmp_path):
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher", reason="needs the parallel extra: pip install -e '.[parallel]'")
     sweep = tmp_path / "sweep"
@@ -245,8 +247,10 @@ def test_ci_installs_and_tests_as_the_readme_says():
     setup = re.search(r"## Set up\n\n```bash\n(.*?)```", readme, re.S).group(1).strip().splitlines()
     # ...after installing SLURM and chromium for their tests as the README tells those who want to run them.
     packages = re.search(r"```bash\n(apt-get [^\n]*slurm-wlm munge.*?)\n```", readme, re.S).group(1).splitlines()
+    # ...and, after the quick pass, the tests it skips, as the README says.
+    slow = re.search(r"```bash\n(pytest --runslow[^\n]*)\n```", readme).group(1)
     ci = [line for line in (PROJECT / ".ci" / "run").read_text().splitlines() if line and not line.startswith(("#", "set ", "cd "))]
-    assert ci == [*packages, *setup] and any("chromium" in line for line in packages)
+    assert ci == [*packages, *setup, slow] and any("chromium" in line for line in packages)
     assert any("parallel" in line and "search" in line for line in setup)
 
 

@@ -45,6 +45,7 @@ def one_job(uri: str, job_dir) -> str | None:
     return None
 
 
+@pytest.mark.slow  # four loky workers, an interpreter each
 def test_four_parallel_jobs_into_a_fresh_sqlite_store_lose_no_run_and_no_metric(tmp_path):
     # Three fresh stores in a row, in one test: the four workers start once (importing Lightning and
     # MLflow costs each several seconds), and the race has three chances to show.

@@ -148,23 +148,34 @@ def test_any_storage_url_holds_the_study(mnist_root, tmp_path):
 # --- pruning ----------------------------------------------------------------------------------------
 
 
-def test_median_pruner_stops_trials_in_joblib_processes_and_records_them_pruned(mnist_root, tmp_path):
+IN_JOBLIB_WORKERS = ("hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.n_jobs=2")
+
+
+@pytest.mark.parametrize(
+    "launcher",
+    [
+        pytest.param((), id="in this process"),
+        # joblib's workers report to the study from processes of their own (an interpreter each)
+        pytest.param(IN_JOBLIB_WORKERS, id="in joblib's workers", marks=pytest.mark.slow),
+    ],
+)
+def test_median_pruner_stops_trials_and_records_them_pruned(mnist_root, tmp_path, launcher):
     pytest.importorskip("optuna_integration", reason="needs the search extra: pip install -e '.[search]'")
-    pytest.importorskip("hydra_plugins.hydra_joblib_launcher", reason="needs the parallel extra: pip install -e '.[parallel]'")
+    if launcher:
+        pytest.importorskip("hydra_plugins.hydra_joblib_launcher", reason="needs the parallel extra: pip install -e '.[parallel]'")
     sweep = tmp_path / "sweep"
     result = run_here(
         *SEARCH[:2], "epochs=3", *SEARCH[3:], "hydra.sweeper.n_trials=6", f"hydra.sweep.dir={sweep}",
         # A median after one finished trial (the preset waits for 5): pruning shows in a few trials.
         "hydra.sweeper.pruner={_target_:optuna.pruners.MedianPruner,n_startup_trials:1}",
-        "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.n_jobs=2",
-        cwd=tmp_path, env={"LENET_LAB_DATA": str(mnist_root)},
+        *launcher, cwd=tmp_path, env={"LENET_LAB_DATA": str(mnist_root)},
     )  # fmt: skip
     # Pruned trials are neither failures nor results: the sweep ends well.
     assert result.returncode == 0, result.stderr[-3000:]
     jobs = job_dirs(sweep)
     statuses = [metrics(job)["status"] for job in jobs]
     assert "pruned" in statuses and "completed" in statuses and set(statuses) == {"pruned", "completed"}
-    # The jobs, in the joblib launcher's processes, reported each epoch to the study; it records who was pruned.
+    # The jobs (in joblib's processes too) reported each epoch to the study; it records who was pruned.
     study = study_of(sweep)
     assert [t.state == TrialState.PRUNED for t in study.trials] == [s == "pruned" for s in statuses]
     for trial, job in zip(study.trials, jobs):
