@@ -134,6 +134,24 @@ def slow_mnist(tmp_path_factory):
     return make_mnist_root(tmp_path_factory.mktemp("slow_mnist"), n_train=600, n_test=40)
 
 
+def start_in_a_terminal(command, cwd) -> subprocess.Popen:
+    """`command` in a session of its own, as a terminal starts it (Ctrl-C signals its whole process group).
+    faulthandler is on in it and in joblib's workers, for `output_once_ended`."""
+    environment = {**os.environ, "PYTHONFAULTHANDLER": "1"}
+    return subprocess.Popen(command, cwd=cwd, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def output_once_ended(process, lines, timeout=120) -> str:
+    """All `process` printed (`lines` already read) once it ends. One that hangs fails the test with every
+    Python stack of its group (SIGABRT to faulthandler): where it waits."""
+    try:
+        return "".join(lines) + process.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGABRT)
+        out = "".join(lines) + process.communicate(timeout=60)[0]
+        pytest.fail(f"no end {timeout} s after the signal; the stacks of its processes:\n{out[-20000:]}")
+
+
 def joblib_sweep(slow_mnist, sweep):
     pytest.importorskip("hydra_plugins.hydra_joblib_launcher", reason="needs the parallel extra: pip install -e '.[parallel]'")
     return [
@@ -161,8 +179,7 @@ def test_under_joblib_a_signal_while_the_jobs_are_checked_stops_before_any_job(m
 def test_one_signal_stops_a_joblib_sweep_and_its_workers_record_their_jobs(slow_mnist, tmp_path, how):
     sweep = tmp_path / "sweep"
     command = joblib_sweep(slow_mnist, sweep)
-    # A session of its own, as a terminal gives a command: Ctrl-C signals its whole process group.
-    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    process = start_in_a_terminal(command, tmp_path)
     # Until the first job is in its second epoch (its first checkpointed). The other worker's job is in
     # training too, or, on a busy machine where that worker starts seconds later, not yet begun.
     lines = []
@@ -176,7 +193,7 @@ def test_one_signal_stops_a_joblib_sweep_and_its_workers_record_their_jobs(slow_
         os.killpg(process.pid, signal.SIGINT)
     else:
         process.send_signal(signal.SIGTERM)
-    out = "".join(lines) + process.communicate(timeout=120)[0]
+    out = output_once_ended(process, lines)
     signum = signal.SIGINT if how.startswith("Ctrl-C") else signal.SIGTERM
     assert process.returncode == 128 + signum, out[-3000:]
     assert time.monotonic() - started < 60, out[-3000:]
@@ -206,7 +223,7 @@ def test_a_ctrl_c_while_joblibs_workers_start_is_no_traceback_and_no_lost_job(sl
     # The workers are still importing torch: without launch/joblib_workers.py each printed its
     # KeyboardInterrupt traceback and joblib killed the others, a job just begun left without a record.
     sweep = tmp_path / "sweep"
-    process = subprocess.Popen(joblib_sweep(slow_mnist, sweep), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    process = start_in_a_terminal(joblib_sweep(slow_mnist, sweep), tmp_path)
     lines = []
     for line in process.stdout:
         lines.append(line)
@@ -214,7 +231,7 @@ def test_a_ctrl_c_while_joblibs_workers_start_is_no_traceback_and_no_lost_job(sl
             break
     time.sleep(0.2)  # loky's workers are starting
     os.killpg(process.pid, signal.SIGINT)
-    out = "".join(lines) + process.communicate(timeout=120)[0]
+    out = output_once_ended(process, lines)
     assert process.returncode == 128 + signal.SIGINT, out[-3000:]
     assert "Traceback" not in out and "KeyboardInterrupt" not in out, out[-3000:]
     assert set(statuses(sweep).values()) <= {"interrupted"}  # a job that had begun says so; the others have no folder
